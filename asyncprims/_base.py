@@ -1,0 +1,66 @@
+"""What every primitive shares: loop binding and an optional display name.
+
+Loop binding follows asyncio's rule: a primitive belongs to no loop until its
+first blocking call, which binds it to the running loop.  Later blocking calls
+from another loop raise ``RuntimeError('... is bound to a different event loop')``.
+Fast paths (an uncontended acquire, a put into a queue with room) never look at
+the loop at all, exactly as in asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from typing import Any
+
+_binding_guard = threading.Lock()
+
+
+class Primitive:
+    """Base class of every asyncprims primitive.
+
+    ``name`` labels the primitive on timelines; it does not change the repr,
+    which stays asyncio's.
+    """
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _name: str | None = None
+    #: Set on helpers a primitive builds for itself (a Queue's join Event, a
+    #: Barrier's Condition): the trace labels their events with the owner's name.
+    _trace_owner: Primitive | None = None
+    #: With ``_trace_owner``: the owner's operation this helper's waits stand for
+    #: (``"join"``, ``"barrier"``); such helpers record their waiting only.
+    _trace_operation: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        """The ``name=`` given at construction, or None."""
+        return self._name
+
+    def _get_loop(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.events._get_running_loop()
+        if self._loop is None:
+            with _binding_guard:
+                if self._loop is None:
+                    self._loop = loop
+        if loop is not self._loop:
+            raise RuntimeError(f"{self!r} is bound to a different event loop")
+        assert loop is not None
+        return loop
+
+    def _repr_with(self, extra: str) -> str:
+        """asyncio's repr shape: ``<module.Class object at 0x... [extra]>``."""
+        base = object.__repr__(self)
+        return f"<{base[1:-1]} [{extra}]>"
+
+    if sys.version_info < (3, 11):
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            # Python 3.10's asyncio explains the removed parameter in its error.
+            if "loop" in kwargs:
+                raise TypeError(
+                    f"As of 3.10, the *loop* parameter was removed from {cls.__name__}() "
+                    "since it is no longer necessary"
+                )
+            return super().__new__(cls)

@@ -1,0 +1,176 @@
+"""The waiter queue under every primitive.
+
+A ``WaiterQueue`` holds the futures of blocked tasks in arrival (FIFO) order.
+It looks like the ``collections.deque`` asyncio uses (``append``, ``popleft``,
+``remove``, ``len``, iteration, ``[0]``), because CPython's own tests poke the
+``_waiters``/``_getters``/``_putters`` of the primitives, but its costs differ:
+
+=====================  ==================  =====================
+operation              deque (asyncio)     WaiterQueue
+=====================  ==================  =====================
+append                 O(1)                O(1)
+remove (any position)  O(n)                O(1)
+popleft                O(1)                O(1)
+wake the next waiter   O(n) rescans        O(1) amortised
+=====================  ==================  =====================
+
+asyncio leaves a woken future in its queue until the woken task runs again and
+removes it, and the primitives' observable state depends on that (``len``,
+``repr``, "is anyone still queued?").  So does this queue; it simply keeps the
+futures in two ordered parts:
+
+``_settled``
+    futures that are done (woken, or found cancelled by a wake-up scan) and
+    are waiting for their task to remove them;
+``_pending``
+    futures not yet woken; some may have been cancelled since they arrived.
+
+Invariants:
+
+1. every future in ``_settled`` arrived before every future in ``_pending``,
+   so ``_settled + _pending`` is the arrival order;
+2. every future in ``_settled`` is done;
+3. a wake-up scan only ever looks at the front of ``_pending`` and moves what
+   it passes to ``_settled``, so a release never rescans a waiter it has
+   already woken: each future is scanned at most once while pending.
+
+Both parts are ``OrderedDict`` (a plain dict would make ``popleft`` O(n) after
+many deletions from the front, as deleted slots are only compacted on growth).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from itertools import chain, islice
+from typing import Any
+
+__all__ = ["WaiterQueue"]
+
+
+class WaiterQueue:
+    """FIFO of waiter futures with O(1) removal; see the module docstring."""
+
+    __slots__ = ("_pending", "_settled")
+
+    def __init__(self) -> None:
+        self._settled: OrderedDict[Any, None] = OrderedDict()
+        self._pending: OrderedDict[Any, None] = OrderedDict()
+
+    # -- the deque-like face ------------------------------------------------------
+
+    def append(self, fut: Any) -> None:
+        """Queue ``fut`` at the back."""
+        self._pending[fut] = None
+
+    def remove(self, fut: Any) -> None:
+        """Remove ``fut`` wherever it is; ``ValueError`` if absent (like deque)."""
+        try:
+            del self._pending[fut]
+        except KeyError:
+            try:
+                del self._settled[fut]
+            except KeyError:
+                raise ValueError("WaiterQueue.remove(x): x not in queue") from None
+
+    def discard(self, fut: Any) -> None:
+        """Remove ``fut`` if present."""
+        if fut in self._pending:
+            del self._pending[fut]
+        else:
+            self._settled.pop(fut, None)
+
+    def popleft(self) -> Any:
+        """Remove and return the oldest future; ``IndexError`` if empty."""
+        if self._settled:
+            return self._settled.popitem(last=False)[0]
+        if self._pending:
+            return self._pending.popitem(last=False)[0]
+        raise IndexError("pop from an empty WaiterQueue")
+
+    def clear(self) -> None:
+        self._settled.clear()
+        self._pending.clear()
+
+    def __len__(self) -> int:
+        return len(self._settled) + len(self._pending)
+
+    def __bool__(self) -> bool:
+        return bool(self._pending) or bool(self._settled)
+
+    def __iter__(self) -> Iterator[Any]:
+        return chain(self._settled, self._pending)
+
+    def __contains__(self, fut: object) -> bool:
+        return fut in self._pending or fut in self._settled
+
+    def __getitem__(self, index: int) -> Any:
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("WaiterQueue index out of range")
+        if index == 0:
+            return next(iter(self))
+        if index == size - 1:
+            return next(reversed(self._pending or self._settled))
+        return next(islice(iter(self), index, None))
+
+    def __repr__(self) -> str:
+        return f"WaiterQueue({list(self)!r})"
+
+    # -- wake-ups -----------------------------------------------------------------
+
+    def wake_first(self, result: Any) -> Any:
+        """Wake the oldest waiter unless it is done already; return it, else None.
+
+        This is a Lock's hand-off: if the head was woken (or cancelled) and has
+        not run yet, nobody else is woken, so exactly one task proceeds.
+        """
+        if self._settled or not self._pending:
+            return None
+        fut = next(iter(self._pending))
+        if fut.done():
+            return None
+        fut.set_result(result)
+        del self._pending[fut]
+        self._settled[fut] = None
+        return fut
+
+    def wake_next(self, result: Any) -> Any:
+        """Wake the oldest waiter that is not done; return it, or None if none is left.
+
+        Done futures passed on the way (cancelled ones) move to ``_settled``.
+        """
+        pending = self._pending
+        settled = self._settled
+        while pending:
+            fut, _ = pending.popitem(last=False)
+            settled[fut] = None
+            if not fut.done():
+                fut.set_result(result)
+                return fut
+        return None
+
+    def wake_all(self, result: Any) -> list[Any]:
+        """Wake every waiter that is not done; return the woken ones in order."""
+        woken = []
+        settled = self._settled
+        for fut in self._pending:
+            settled[fut] = None
+            if not fut.done():
+                fut.set_result(result)
+                woken.append(fut)
+        self._pending.clear()
+        return woken
+
+    def all_cancelled(self) -> bool:
+        """True if every queued future is cancelled (vacuously true when empty).
+
+        Stops at the first live one, normally the head.
+        """
+        return all(fut.cancelled() for fut in chain(self._settled, self._pending))
+
+    def count_pending(self) -> int:
+        """Waiters not woken yet (cancelled ones that were not scanned included)."""
+        return len(self._pending)

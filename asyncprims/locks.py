@@ -1,0 +1,456 @@
+"""Lock, Event, Condition, Semaphore and BoundedSemaphore.
+
+Each class reproduces the behaviour of CPython 3.13's ``asyncio.locks`` on
+every Python from 3.10: the same fast paths (which never touch the event loop),
+the same wake-up order and step counts (a woken task resumes exactly one loop
+iteration after it is woken), the same errors and reprs, and 3.13's
+cancellation fixes.  What differs is underneath: every class queues its
+waiters in a :class:`~asyncprims._waiters.WaiterQueue`, so a cancelled waiter
+leaves in O(1), and, while a trace is active, reports what it does.
+
+The recorder is looked up once per call (``rec = current_recorder()``); that
+lookup is the whole cost of tracing when no trace is active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from ._base import Primitive
+from ._waiters import WaiterQueue
+from .statistics import (
+    ConditionStatistics,
+    EventStatistics,
+    LockStatistics,
+    SemaphoreStatistics,
+)
+from .tracing import current_recorder
+
+__all__ = [
+    "BoundedSemaphore",
+    "Condition",
+    "ConditionStatistics",
+    "Event",
+    "EventStatistics",
+    "Lock",
+    "LockStatistics",
+    "Semaphore",
+    "SemaphoreStatistics",
+]
+
+_T = TypeVar("_T")
+_CancelledError = asyncio.CancelledError
+_current_task = asyncio.current_task
+
+
+def _running_task() -> asyncio.Task[Any] | None:
+    """The current task, or None outside a task (or outside a running loop)."""
+    try:
+        return _current_task()
+    except RuntimeError:
+        return None
+
+
+class _ContextManagerMixin:
+    """``async with primitive:`` acquires on entry and releases on exit."""
+
+    async def __aenter__(self) -> None:
+        await self.acquire()  # type: ignore[attr-defined]
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.release()  # type: ignore[attr-defined]
+
+
+class Lock(_ContextManagerMixin, Primitive):
+    """A mutual-exclusion lock with FIFO hand-off, as ``asyncio.Lock``.
+
+    Invariants: at most one task holds the lock; a release wakes at most the
+    oldest waiter, and a newcomer never overtakes a waiter that is queued and
+    not cancelled.  A waiter cancelled after being woken passes the wake-up on.
+    """
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self._waiters = WaiterQueue()
+        self._locked = False
+        self._owner: asyncio.Task[Any] | None = None
+        self._name = name
+
+    def __repr__(self) -> str:
+        extra = "locked" if self._locked else "unlocked"
+        if self._waiters:
+            extra = f"{extra}, waiters:{len(self._waiters)}"
+        return self._repr_with(extra)
+
+    def locked(self) -> bool:
+        """True if the lock is held."""
+        return self._locked
+
+    def statistics(self) -> LockStatistics:
+        return LockStatistics(self._locked, self._owner, len(self._waiters))
+
+    async def __aenter__(self) -> None:
+        # The uncontended case inline: saves the acquire() coroutine.
+        if not self._locked and not self._waiters:
+            self._locked = True
+            self._owner = _running_task()
+            rec = current_recorder()
+            if rec is not None:
+                rec.acquired(self)
+            return
+        await self.acquire()
+
+    async def acquire(self) -> Literal[True]:
+        """Wait until the lock is free and no earlier waiter is queued, then take it."""
+        rec = current_recorder()
+        if not self._locked and (not self._waiters or self._waiters.all_cancelled()):
+            self._locked = True
+            self._owner = _running_task()
+            if rec is not None:
+                rec.acquired(self)
+            return True
+
+        loop = self._get_loop()
+        fut = loop.create_future() if rec is None else rec.future(loop)
+        self._waiters.append(fut)
+        if rec is not None:
+            rec.wait(self, fut, "acquire")
+        try:
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+        except _CancelledError:
+            if rec is not None:
+                rec.interrupt(self, fut)
+            if not self._locked:
+                self._wake_up_first(rec, "pass-on")
+            raise
+
+        self._locked = True
+        self._owner = _running_task()
+        if rec is not None:
+            rec.resume(self, fut)
+            rec.acquired(self)
+        return True
+
+    def release(self) -> None:
+        """Free the lock and wake the oldest waiter; RuntimeError if not held."""
+        if not self._locked:
+            raise RuntimeError("Lock is not acquired.")
+        self._locked = False
+        self._owner = None
+        rec = current_recorder()
+        if rec is not None:
+            rec.released(self)
+        if self._waiters:
+            self._wake_up_first(rec, "release")
+
+    def _wake_up_first(self, rec: Any, how: str) -> None:
+        fut = self._waiters.wake_first(True)
+        if fut is not None and rec is not None:
+            rec.wake(self, fut, how)
+
+
+class Event(Primitive):
+    """A flag tasks can wait for, as ``asyncio.Event``."""
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self._waiters = WaiterQueue()
+        self._value = False
+        self._name = name
+
+    def __repr__(self) -> str:
+        extra = "set" if self._value else "unset"
+        if self._waiters:
+            extra = f"{extra}, waiters:{len(self._waiters)}"
+        return self._repr_with(extra)
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def statistics(self) -> EventStatistics:
+        return EventStatistics(self._value, len(self._waiters))
+
+    def set(self) -> None:
+        """Set the flag and wake every waiter; later waits return at once."""
+        if self._value:
+            return
+        self._value = True
+        rec = current_recorder()
+        if rec is not None:
+            rec.instant(self, "set")
+        if self._waiters:
+            woken = self._waiters.wake_all(True)
+            if rec is not None:
+                for fut in woken:
+                    rec.wake(self, fut, "set")
+
+    def clear(self) -> None:
+        """Reset the flag; tasks that wait from now on block until the next set()."""
+        self._value = False
+        rec = current_recorder()
+        if rec is not None:
+            rec.instant(self, "clear")
+
+    async def wait(self) -> Literal[True]:
+        """Return True once the flag is set (at once if it is set already)."""
+        if self._value:
+            return True
+        rec = current_recorder()
+        loop = self._get_loop()
+        fut = loop.create_future() if rec is None else rec.future(loop)
+        self._waiters.append(fut)
+        if rec is not None:
+            rec.wait(self, fut, "wait")
+        try:
+            await fut
+        except BaseException:
+            if rec is not None:
+                rec.interrupt(self, fut)
+            raise
+        finally:
+            self._waiters.remove(fut)
+        if rec is not None:
+            rec.resume(self, fut)
+        return True
+
+
+class Condition(_ContextManagerMixin, Primitive):
+    """A condition variable over a lock, as ``asyncio.Condition``.
+
+    A notify wakes waiters in FIFO order; a woken waiter returns from
+    ``wait()`` only once it holds the lock again.  If ``wait()`` ends with an
+    exception after the task was notified (it was cancelled while re-acquiring,
+    for instance), the notification passes to the next waiter, so none is lost;
+    the cost is a possible spurious wake-up, which condition variables allow.
+    """
+
+    def __init__(self, lock: Lock | None = None, *, name: str | None = None) -> None:
+        if lock is None:
+            lock = Lock()
+            lock._trace_owner = self
+        self._lock = lock
+        self.locked = lock.locked
+        self.acquire = lock.acquire
+        self.release = lock.release
+        self._waiters = WaiterQueue()
+        self._name = name
+
+    def __repr__(self) -> str:
+        extra = "locked" if self.locked() else "unlocked"
+        if self._waiters:
+            extra = f"{extra}, waiters:{len(self._waiters)}"
+        return self._repr_with(extra)
+
+    def statistics(self) -> ConditionStatistics:
+        return ConditionStatistics(len(self._waiters), self._lock.statistics())
+
+    async def wait(self) -> Literal[True]:
+        """Release the lock, sleep until notified, re-acquire the lock, return True.
+
+        RuntimeError if the lock is not held.  The lock is always re-acquired,
+        even when the wait is cancelled; the cancellation is re-raised after.
+        """
+        if not self.locked():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        rec = current_recorder()
+        loop = self._get_loop()
+        fut = loop.create_future() if rec is None else rec.future(loop)
+        self.release()
+        try:
+            try:
+                self._waiters.append(fut)
+                if rec is not None:
+                    rec.wait(self, fut, "wait")
+                try:
+                    await fut
+                except BaseException:
+                    if rec is not None:
+                        rec.interrupt(self, fut)
+                    raise
+                finally:
+                    self._waiters.remove(fut)
+                if rec is not None:
+                    rec.resume(self, fut)
+                return True
+            finally:
+                await self._reacquire()
+        except BaseException:
+            self._notify(1, "pass-on")
+            raise
+
+    async def _reacquire(self) -> None:
+        """Take the lock back, absorbing cancellations until it is held, then
+        re-raise the last cancellation received (if any)."""
+        error: BaseException | None = None
+        while True:
+            try:
+                await self.acquire()
+                break
+            except _CancelledError as exc:
+                error = exc
+        if error is not None:
+            try:
+                raise error
+            finally:
+                error = None
+
+    async def wait_for(self, predicate: Callable[[], _T]) -> _T:
+        """``wait()`` until ``predicate()`` is true; return its last value."""
+        result = predicate()
+        while not result:
+            await self.wait()
+            result = predicate()
+        return result
+
+    def notify(self, n: int = 1) -> None:
+        """Wake up to ``n`` waiters (oldest first); RuntimeError if the lock is not held."""
+        if not self.locked():
+            raise RuntimeError("cannot notify on un-acquired lock")
+        self._notify(n)
+
+    def notify_all(self) -> None:
+        """Wake every waiter; RuntimeError if the lock is not held."""
+        self.notify(len(self._waiters))
+
+    def _notify(self, n: int, how: str = "notify") -> None:
+        woken = []
+        waiters = self._waiters
+        while len(woken) < n:
+            fut = waiters.wake_next(False)
+            if fut is None:
+                break
+            woken.append(fut)
+        rec = current_recorder()
+        if rec is not None:
+            if how == "notify":
+                rec.instant(self, "notify", f"n={n}", value=len(woken))
+            for fut in woken:
+                rec.wake(self, fut, how)
+
+
+class Semaphore(_ContextManagerMixin, Primitive):
+    """A counting semaphore, as ``asyncio.Semaphore`` in 3.13.
+
+    Invariants: ``_value`` counts free permits, never below zero; a release
+    hands its permit straight to the oldest live waiter (``_value`` is
+    decremented at the wake-up), and while a live waiter is queued ``locked()``
+    is true, so newcomers cannot jump the queue.  A waiter cancelled after
+    being handed a permit gives it back and the next waiter gets it.
+    """
+
+    def __init__(self, value: int = 1, *, name: str | None = None) -> None:
+        if value < 0:
+            raise ValueError("Semaphore initial value must be >= 0")
+        self._waiters = WaiterQueue()
+        self._value = value
+        self._holders: dict[asyncio.Task[Any] | None, int] = {}
+        self._name = name
+
+    def __repr__(self) -> str:
+        extra = "locked" if self.locked() else f"unlocked, value:{self._value}"
+        if self._waiters:
+            extra = f"{extra}, waiters:{len(self._waiters)}"
+        return self._repr_with(extra)
+
+    def locked(self) -> bool:
+        """True if acquire() would block now (no permit, or live waiters ahead)."""
+        if self._value == 0:
+            return True
+        waiters = self._waiters
+        return bool(waiters) and any(not fut.cancelled() for fut in waiters)
+
+    def statistics(self) -> SemaphoreStatistics:
+        holders = tuple(task for task in self._holders if task is not None)
+        return SemaphoreStatistics(self._value, len(self._waiters), holders)
+
+    async def __aenter__(self) -> None:
+        if self._value > 0 and not self._waiters:
+            self._value -= 1
+            self._take_permit(current_recorder())
+            return
+        await self.acquire()
+
+    async def acquire(self) -> Literal[True]:
+        """Take a permit, waiting in FIFO order if none is free."""
+        rec = current_recorder()
+        if not self.locked():
+            self._value -= 1
+            self._take_permit(rec)
+            return True
+
+        loop = self._get_loop()
+        fut = loop.create_future() if rec is None else rec.future(loop)
+        self._waiters.append(fut)
+        if rec is not None:
+            rec.wait(self, fut, "acquire")
+        try:
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+        except _CancelledError:
+            if fut.done() and not fut.cancelled():
+                # A permit was handed to us but we will not use it: give it back.
+                self._value += 1
+            if rec is not None:
+                rec.interrupt(self, fut)
+            raise
+        finally:
+            # Permits freed meanwhile may be waiting for queued tasks.
+            while self._value > 0:
+                if not self._wake_up_next(rec, "pass-on"):
+                    break
+        if rec is not None:
+            rec.resume(self, fut)
+        self._take_permit(rec)
+        return True
+
+    def release(self) -> None:
+        """Return a permit; the oldest live waiter gets it."""
+        self._value += 1
+        holders = self._holders
+        if holders:
+            task = _running_task()
+            if task not in holders:
+                task = next(iter(holders))
+            left = holders[task] - 1
+            if left:
+                holders[task] = left
+            else:
+                del holders[task]
+        rec = current_recorder()
+        if rec is not None:
+            rec.released(self)
+        self._wake_up_next(rec, "release")
+
+    def _take_permit(self, rec: Any) -> None:
+        task = _running_task()
+        holders = self._holders
+        holders[task] = holders.get(task, 0) + 1
+        if rec is not None:
+            rec.acquired(self)
+
+    def _wake_up_next(self, rec: Any, how: str) -> bool:
+        fut = self._waiters.wake_next(True) if self._waiters else None
+        if fut is None:
+            return False
+        self._value -= 1
+        if rec is not None:
+            rec.wake(self, fut, how)
+        return True
+
+
+class BoundedSemaphore(Semaphore):
+    """A Semaphore whose release() raises ValueError above the initial value."""
+
+    def __init__(self, value: int = 1, *, name: str | None = None) -> None:
+        self._bound_value = value
+        super().__init__(value, name=name)
+
+    def release(self) -> None:
+        if self._value >= self._bound_value:
+            raise ValueError("BoundedSemaphore released too many times")
+        super().release()
