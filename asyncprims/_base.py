@@ -15,6 +15,28 @@ import threading
 from typing import Any
 
 _binding_guard = threading.Lock()
+_CancelledError = asyncio.CancelledError
+_current_task = asyncio.current_task
+
+
+def _running_task() -> asyncio.Task[Any] | None:
+    """The current task, or None outside a task (or outside a running loop)."""
+    try:
+        return _current_task()
+    except RuntimeError:
+        return None
+
+
+class _ContextManagerMixin:
+    """``async with primitive:`` acquires on entry and releases on exit."""
+
+    async def __aenter__(self) -> None:
+        await self.acquire()  # type: ignore[attr-defined]
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.release()  # type: ignore[attr-defined]
+
+
 
 
 class Primitive:

@@ -1,4 +1,5 @@
-"""Lock, Event, Condition, Semaphore and BoundedSemaphore.
+"""Lock, Event and Condition (Semaphore and BoundedSemaphore live in ``semaphores``
+and are re-exported here, where asyncio keeps them).
 
 Each class reproduces the behaviour of CPython 3.13's ``asyncio.locks`` on
 every Python from 3.10: the same fast paths (which never touch the event loop),
@@ -18,14 +19,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from ._base import Primitive
+from ._base import Primitive, _CancelledError, _ContextManagerMixin, _running_task
 from ._waiters import WaiterQueue
-from .statistics import (
-    ConditionStatistics,
-    EventStatistics,
-    LockStatistics,
-    SemaphoreStatistics,
-)
+from .statistics import ConditionStatistics, EventStatistics, LockStatistics
 from .tracing import current_recorder
 
 __all__ = [
@@ -41,28 +37,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_CancelledError = asyncio.CancelledError
-_current_task = asyncio.current_task
-
-
-def _running_task() -> asyncio.Task[Any] | None:
-    """The current task, or None outside a task (or outside a running loop)."""
-    try:
-        return _current_task()
-    except RuntimeError:
-        return None
-
-
-class _ContextManagerMixin:
-    """``async with primitive:`` acquires on entry and releases on exit."""
-
-    async def __aenter__(self) -> None:
-        await self.acquire()  # type: ignore[attr-defined]
-
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self.release()  # type: ignore[attr-defined]
-
-
 class Lock(_ContextManagerMixin, Primitive):
     """A mutual-exclusion lock with FIFO hand-off, as ``asyncio.Lock``.
 
@@ -331,126 +305,4 @@ class Condition(_ContextManagerMixin, Primitive):
                 rec.wake(self, fut, how)
 
 
-class Semaphore(_ContextManagerMixin, Primitive):
-    """A counting semaphore, as ``asyncio.Semaphore`` in 3.13.
-
-    Invariants: ``_value`` counts free permits, never below zero; a release
-    hands its permit straight to the oldest live waiter (``_value`` is
-    decremented at the wake-up), and while a live waiter is queued ``locked()``
-    is true, so newcomers cannot jump the queue.  A waiter cancelled after
-    being handed a permit gives it back and the next waiter gets it.
-    """
-
-    def __init__(self, value: int = 1, *, name: str | None = None) -> None:
-        if value < 0:
-            raise ValueError("Semaphore initial value must be >= 0")
-        self._waiters = WaiterQueue()
-        self._value = value
-        self._holders: dict[asyncio.Task[Any] | None, int] = {}
-        self._name = name
-
-    def __repr__(self) -> str:
-        extra = "locked" if self.locked() else f"unlocked, value:{self._value}"
-        if self._waiters:
-            extra = f"{extra}, waiters:{len(self._waiters)}"
-        return self._repr_with(extra)
-
-    def locked(self) -> bool:
-        """True if acquire() would block now (no permit, or live waiters ahead)."""
-        if self._value == 0:
-            return True
-        waiters = self._waiters
-        return bool(waiters) and any(not fut.cancelled() for fut in waiters)
-
-    def statistics(self) -> SemaphoreStatistics:
-        holders = tuple(task for task in self._holders if task is not None)
-        return SemaphoreStatistics(self._value, len(self._waiters), holders)
-
-    async def __aenter__(self) -> None:
-        if self._value > 0 and not self._waiters:
-            self._value -= 1
-            self._take_permit(current_recorder())
-            return
-        await self.acquire()
-
-    async def acquire(self) -> Literal[True]:
-        """Take a permit, waiting in FIFO order if none is free."""
-        rec = current_recorder()
-        if not self.locked():
-            self._value -= 1
-            self._take_permit(rec)
-            return True
-
-        loop = self._get_loop()
-        fut = loop.create_future() if rec is None else rec.future(loop)
-        self._waiters.append(fut)
-        if rec is not None:
-            rec.wait(self, fut, "acquire")
-        try:
-            try:
-                await fut
-            finally:
-                self._waiters.remove(fut)
-        except _CancelledError:
-            if fut.done() and not fut.cancelled():
-                # A permit was handed to us but we will not use it: give it back.
-                self._value += 1
-            if rec is not None:
-                rec.interrupt(self, fut)
-            raise
-        finally:
-            # Permits freed meanwhile may be waiting for queued tasks.
-            while self._value > 0:
-                if not self._wake_up_next(rec, "pass-on"):
-                    break
-        if rec is not None:
-            rec.resume(self, fut)
-        self._take_permit(rec)
-        return True
-
-    def release(self) -> None:
-        """Return a permit; the oldest live waiter gets it."""
-        self._value += 1
-        holders = self._holders
-        if holders:
-            task = _running_task()
-            if task not in holders:
-                task = next(iter(holders))
-            left = holders[task] - 1
-            if left:
-                holders[task] = left
-            else:
-                del holders[task]
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self)
-        self._wake_up_next(rec, "release")
-
-    def _take_permit(self, rec: Any) -> None:
-        task = _running_task()
-        holders = self._holders
-        holders[task] = holders.get(task, 0) + 1
-        if rec is not None:
-            rec.acquired(self)
-
-    def _wake_up_next(self, rec: Any, how: str) -> bool:
-        fut = self._waiters.wake_next(True) if self._waiters else None
-        if fut is None:
-            return False
-        self._value -= 1
-        if rec is not None:
-            rec.wake(self, fut, how)
-        return True
-
-
-class BoundedSemaphore(Semaphore):
-    """A Semaphore whose release() raises ValueError above the initial value."""
-
-    def __init__(self, value: int = 1, *, name: str | None = None) -> None:
-        self._bound_value = value
-        super().__init__(value, name=name)
-
-    def release(self) -> None:
-        if self._value >= self._bound_value:
-            raise ValueError("BoundedSemaphore released too many times")
-        super().release()
+from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .timeline import Timeline
 
-__all__ = ["TraceEvent", "Recorder", "trace", "current_recorder", "label_of"]
+__all__ = ["Recorder", "TraceEvent", "current_recorder", "label_of", "trace"]
 
 WAIT_ENDINGS = frozenset({"resume", "cancel", "timeout"})
 

@@ -1,0 +1,88 @@
+"""Re-execute the course notebooks in place, so their stored outputs are what the
+package prints now (nbval compares against them).  Never edit outputs by hand.
+
+    python tools/run_notebooks.py            # every notebook in notebooks/
+    python tools/run_notebooks.py 01 03      # those whose file name starts so
+    python tools/run_notebooks.py --check    # execute into memory and report
+                                             # notebooks whose outputs would change
+
+Metadata is kept clean: no execution timings, no kernel paths, no Python patch
+version, and ids are stable.  Each notebook runs in a fresh kernel started from
+this interpreter, with notebooks/ as the working directory and MPLBACKEND unset
+(ipykernel selects its inline backend only then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def _clean(nb: nbformat.NotebookNode) -> None:
+    nb.metadata = nbformat.from_dict({
+        "kernelspec": KERNEL,
+        "language_info": {"name": "python"},
+    })
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("ExecuteTime", None)
+        cell.metadata.pop("collapsed", None)
+        cell.metadata.pop("scrolled", None)
+
+
+def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
+    nb = nbformat.read(path, as_version=4)
+    env_backend = os.environ.pop("MPLBACKEND", None)
+    try:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}},
+                                record_timing=False)
+        client.execute()
+    finally:
+        if env_backend is not None:
+            os.environ["MPLBACKEND"] = env_backend
+    _clean(nb)
+    return nb
+
+
+def _outputs(nb: nbformat.NotebookNode) -> list[object]:
+    return [cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("prefixes", nargs="*", help="only notebooks whose name starts so")
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; fail if any stored output would change")
+    args = parser.parse_args(argv)
+    paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb")
+                   if not args.prefixes or p.name.startswith(tuple(args.prefixes)))
+    if not paths:
+        print("no notebooks matched", file=sys.stderr)
+        return 1
+    stale = []
+    for path in paths:
+        print(f"executing {path.relative_to(ROOT)}", flush=True)
+        nb = execute(path)
+        if args.check:
+            if _outputs(nb) != _outputs(nbformat.read(path, as_version=4)):
+                stale.append(path.name)
+        else:
+            nbformat.write(nb, path)
+    if stale:
+        print("outputs out of date: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
