@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from ._base import Primitive, _CancelledError, _ContextManagerMixin, _running_task
 from ._waiters import WaiterQueue
+from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
 from .statistics import ConditionStatistics, EventStatistics, LockStatistics
 from .tracing import current_recorder
 
@@ -290,7 +291,7 @@ class Condition(_ContextManagerMixin, Primitive):
         self.notify(len(self._waiters))
 
     def _notify(self, n: int, how: str = "notify") -> None:
-        woken = []
+        woken: list[Any] = []
         waiters = self._waiters
         while len(woken) < n:
             fut = waiters.wake_next(False)
@@ -304,5 +305,3 @@ class Condition(_ContextManagerMixin, Primitive):
             for fut in woken:
                 rec.wake(self, fut, how)
 
-
-from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics

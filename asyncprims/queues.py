@@ -87,7 +87,7 @@ class Queue(Primitive, Generic[_T]):
     def __str__(self) -> str:
         return f"<{type(self).__name__} {self._format()}>"
 
-    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[assignment]
+    __class_getitem__ = classmethod(GenericAlias)  # type: ignore[var-annotated]
 
     def _format(self) -> str:
         parts = [f"maxsize={self._maxsize!r}"]

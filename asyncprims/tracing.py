@@ -49,6 +49,7 @@ import time as _time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def _cancelled_by_timeout() -> bool:
     (3.11+, and ``wait_for`` since 3.12) or ``_cancel_and_wait`` called by an
     expired ``wait_for`` (3.10, 3.11).
     """
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(6):
         if frame is None:
             return False
