@@ -1,0 +1,254 @@
+"""WaiterQueue: the deque-like face CPython's tests poke, and the wake-up contract."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from asyncprims._waiters import WaiterQueue
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def futures(loop: asyncio.AbstractEventLoop, n: int) -> list[asyncio.Future[Any]]:
+    return [loop.create_future() for _ in range(n)]
+
+
+def filled(loop: asyncio.AbstractEventLoop, n: int) -> tuple[WaiterQueue, list[Any]]:
+    queue = WaiterQueue()
+    futs = futures(loop, n)
+    for fut in futs:
+        queue.append(fut)
+    return queue, futs
+
+
+def check_invariants(queue: WaiterQueue) -> None:
+    """The docstring's invariants: settled ones are done and precede the pending ones."""
+    assert all(fut.done() for fut in queue._settled)
+    assert list(queue) == list(queue._settled) + list(queue._pending)
+    assert len(queue) == len(queue._settled) + len(queue._pending)
+    assert queue.count_pending() == len(queue._pending)
+
+
+# -- deque-like face ------------------------------------------------------------------
+
+
+def test_empty_queue(loop: asyncio.AbstractEventLoop) -> None:
+    queue = WaiterQueue()
+    assert len(queue) == 0
+    assert not queue
+    assert list(queue) == []
+    with pytest.raises(IndexError):
+        queue.popleft()
+    with pytest.raises(IndexError):
+        queue[0]
+    with pytest.raises(IndexError):
+        queue[-1]
+    assert queue.wake_first(True) is None
+    assert queue.wake_next(True) is None
+    assert queue.wake_all(True) == []
+    assert queue.all_cancelled()
+    assert repr(queue) == "WaiterQueue([])"
+
+
+def test_append_len_bool_iter_contains(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 4)
+    assert len(queue) == 4
+    assert queue
+    assert list(queue) == futs
+    assert all(fut in queue for fut in futs)
+    assert loop.create_future() not in queue
+    check_invariants(queue)
+
+
+def test_indexing_like_a_deque(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 5)
+    reference = deque(futs)
+    for index in range(-5, 5):
+        assert queue[index] is reference[index], index
+    for bad in (5, -6, 100):
+        with pytest.raises(IndexError):
+            queue[bad]
+    # Indexing spans both parts once some are settled.
+    queue.wake_next(None)
+    queue.wake_next(None)
+    assert [queue[i] for i in range(5)] == futs
+    assert queue[-1] is futs[-1]
+    assert queue[0] is futs[0]
+    # Only settled futures left: [-1] comes from the settled part.
+    for fut in futs[2:]:
+        queue.remove(fut)
+    assert queue[-1] is futs[1]
+    assert queue[0] is futs[0]
+
+
+def test_popleft_is_fifo_across_parts(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 4)
+    queue.wake_next(None)
+    assert [queue.popleft() for _ in range(4)] == futs
+    assert not queue
+
+
+def test_remove_anywhere_and_value_error(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 5)
+    queue.wake_next(None)  # futs[0] settled
+    queue.remove(futs[2])  # from the pending part
+    queue.remove(futs[0])  # from the settled part
+    assert list(queue) == [futs[1], futs[3], futs[4]]
+    with pytest.raises(ValueError):
+        queue.remove(futs[2])
+    with pytest.raises(ValueError):
+        queue.remove(loop.create_future())
+    # deque raises ValueError too: code written for either works with both.
+    with pytest.raises(ValueError):
+        deque(futs[:1]).remove(futs[2])
+    check_invariants(queue)
+
+
+def test_discard_is_silent(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 3)
+    queue.wake_next(None)
+    queue.discard(futs[0])
+    queue.discard(futs[2])
+    queue.discard(futs[2])
+    queue.discard(loop.create_future())
+    assert list(queue) == [futs[1]]
+
+
+def test_clear(loop: asyncio.AbstractEventLoop) -> None:
+    queue, _ = filled(loop, 3)
+    queue.wake_next(None)
+    queue.clear()
+    assert not queue and len(queue) == 0
+
+
+def test_repr_lists_the_futures(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 2)
+    assert repr(queue) == f"WaiterQueue({futs!r})"
+
+
+def test_accepts_any_hashable_like_a_deque() -> None:
+    """CPython's tests append mock objects to ``_waiters``; len/bool/iter must cope."""
+    from unittest import mock
+
+    queue = WaiterQueue()
+    queue.append(mock.Mock())
+    queue.append(mock.Mock())
+    assert len(queue) == 2 and bool(queue) and len(list(queue)) == 2
+
+
+# -- wake-ups ---------------------------------------------------------------------------
+
+
+def test_wake_first_wakes_only_a_live_head(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 3)
+    assert queue.wake_first("r") is futs[0]
+    assert futs[0].result() == "r"
+    # The woken head is still queued (until its task removes it): nobody else is woken.
+    assert queue.wake_first("r") is None
+    assert not futs[1].done()
+    assert list(queue) == futs
+    check_invariants(queue)
+    queue.remove(futs[0])
+    assert queue.wake_first("s") is futs[1]
+
+
+def test_wake_first_does_not_skip_a_cancelled_head(loop: asyncio.AbstractEventLoop) -> None:
+    """As asyncio's Lock: a cancelled head's own task passes the wake-up on."""
+    queue, futs = filled(loop, 3)
+    futs[0].cancel()
+    assert queue.wake_first(True) is None
+    assert not futs[1].done()
+    queue.remove(futs[0])
+    assert queue.wake_first(True) is futs[1]
+
+
+def test_wake_next_skips_done_ones(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 5)
+    futs[0].cancel()
+    futs[1].cancel()
+    futs[3].cancel()
+    assert queue.wake_next(1) is futs[2]
+    assert futs[2].result() == 1
+    assert queue.wake_next(2) is futs[4]
+    assert queue.wake_next(3) is None
+    # Everything passed is settled, nothing left the queue.
+    assert list(queue) == futs
+    assert queue.count_pending() == 0
+    check_invariants(queue)
+
+
+def test_wake_next_leaves_later_waiters_pending(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 4)
+    queue.wake_next(None)
+    assert queue.count_pending() == 3
+    assert not any(fut.done() for fut in futs[1:])
+
+
+def test_wake_all(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 4)
+    futs[2].cancel()
+    woken = queue.wake_all("x")
+    assert woken == [futs[0], futs[1], futs[3]]
+    assert all(fut.result() == "x" for fut in woken)
+    assert list(queue) == futs
+    assert queue.count_pending() == 0
+    check_invariants(queue)
+    later = loop.create_future()
+    queue.append(later)
+    assert queue.wake_all("y") == [later]
+
+
+def test_all_cancelled(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 3)
+    assert not queue.all_cancelled()
+    futs[0].cancel()
+    futs[2].cancel()
+    assert not queue.all_cancelled()
+    futs[1].cancel()
+    assert queue.all_cancelled()
+    queue2, _ = filled(loop, 1)
+    queue2.wake_next(True)  # woken, not cancelled
+    assert not queue2.all_cancelled()
+
+
+def test_appended_after_a_scan_stays_behind_settled(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 2)
+    queue.wake_all(None)
+    newer = loop.create_future()
+    queue.append(newer)
+    assert list(queue) == [*futs, newer]
+    assert queue[-1] is newer
+    assert queue.wake_next(None) is newer
+    check_invariants(queue)
+
+
+def test_each_pending_future_is_scanned_once(loop: asyncio.AbstractEventLoop) -> None:
+    """A release never rescans waiters it already passed (invariant 3)."""
+    scans = 0
+
+    class Counting(asyncio.Future):  # type: ignore[type-arg]
+        def done(self) -> bool:
+            nonlocal scans
+            scans += 1
+            return super().done()
+
+    queue = WaiterQueue()
+    futs = [Counting(loop=loop) for _ in range(50)]
+    for fut in futs:
+        queue.append(fut)
+    for fut in futs[:49]:
+        fut.cancel()
+    for _ in range(10):
+        queue.wake_next(None)
+        queue.wake_first(None)
+    assert scans <= 50 + 2 * 10
