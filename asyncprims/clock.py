@@ -82,6 +82,8 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
         self._executor_jobs = 0
         self._detect_deadlocks = True
         self._created_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        self._creation_order: weakref.WeakKeyDictionary[asyncio.Task[Any], int] = (
+            weakref.WeakKeyDictionary())
         if virtual_time:
             self._clock_resolution = 1 / _NANOSECONDS
         selector: Any = self._asyncio_internals._selector
@@ -97,7 +99,13 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
         """asyncio's ``create_task``, remembering the task (weakly) for cleanup."""
         task = super().create_task(coro, **kwargs)
         self._created_tasks.add(task)
+        self._creation_order[task] = len(self._creation_order) + len(self._created_tasks)
         return task
+
+    def tasks_in_creation_order(self) -> list[asyncio.Task[Any]]:
+        """The loop's unfinished tasks, oldest first (a set's order would vary by address)."""
+        order = self._creation_order
+        return sorted(asyncio.all_tasks(self), key=lambda task: order.get(task, -1))
 
     def _retrieve_interrupts(self) -> None:
         """Mark KeyboardInterrupt/SystemExit stored in finished tasks as retrieved.
@@ -221,7 +229,7 @@ def _cancel_and_drain(loop: ClockedEventLoop) -> None:
     """
     cancelled: list[asyncio.Task[Any]] = []
     for _ in range(_MAX_CANCEL_ROUNDS):
-        pending = list(asyncio.all_tasks(loop))
+        pending = loop.tasks_in_creation_order()
         if not pending:
             break
         for task in pending:

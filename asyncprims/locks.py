@@ -150,6 +150,10 @@ class Event(Primitive):
 
     def set(self) -> None:
         """Set the flag and wake every waiter; later waits return at once."""
+        self._set("set")
+
+    def _set(self, how: str) -> None:
+        """``set()``, with the wake-ups recorded as caused by ``how`` (an owner's operation)."""
         if self._value:
             return
         self._value = True
@@ -160,7 +164,7 @@ class Event(Primitive):
             woken = self._waiters.wake_all(True)
             if rec is not None:
                 for fut in woken:
-                    rec.wake(self, fut, "set")
+                    rec.wake(self, fut, how)
 
     def clear(self) -> None:
         """Reset the flag; tasks that wait from now on block until the next set()."""

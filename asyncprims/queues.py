@@ -242,7 +242,7 @@ class Queue(Primitive, Generic[_T]):
         if rec is not None:
             rec.instant(self, "task_done", value=self._unfinished_tasks)
         if self._unfinished_tasks == 0:
-            self._finished.set()
+            self._finished._set("task_done")
 
     async def join(self) -> None:
         """Wait until every item put has been fetched and marked done."""
@@ -263,7 +263,7 @@ class Queue(Primitive, Generic[_T]):
                 if self._unfinished_tasks > 0:
                     self._unfinished_tasks -= 1
             if self._unfinished_tasks == 0:
-                self._finished.set()
+                self._finished._set("shutdown")
         rec = current_recorder()
         if rec is not None:
             rec.instant(self, "shutdown", "immediate" if immediate else "", value=self.qsize())

@@ -122,7 +122,7 @@ class _TracedFuture(asyncio.Future):  # type: ignore[type-arg]
     _by_timeout = False
 
     def cancel(self, msg: Any = None) -> bool:
-        if not self.done() and _cancelled_by_timeout():
+        if _cancelled_by_timeout():  # a woken waiter can still be timed out
             self._by_timeout = True
         return super().cancel(msg)
 
