@@ -98,7 +98,7 @@ pytest: $(VENV)/.stamp-test
 
 nbval: $(VENV)/.stamp-test
 ifeq ($(strip $(NOTEBOOKS)),)
-	@echo "SKIPPED: nbval - notebooks/ holds no .ipynb files yet"
+	@echo "FAILED: nbval - notebooks/ holds no .ipynb files"; exit 1
 else
 	@echo "==> pytest --nbval (strict) on $(words $(NOTEBOOKS)) notebooks"
 	$(LIMIT) env -u MPLBACKEND $(BIN)/python -m pytest --nbval --nbval-current-env -p no:randomly \
