@@ -500,7 +500,7 @@ def test_real_semaphore_holders_timeout_cancel_and_callback_release() -> None:
         async def impatient() -> None:
             try:
                 await asyncio.wait_for(sem.acquire(), 0.005)
-            except TimeoutError:
+            except asyncio.TimeoutError:  # the builtin only from 3.11
                 pass
 
         async def cancelled() -> None:
