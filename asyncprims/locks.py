@@ -66,8 +66,10 @@ class Lock(_ContextManagerMixin, Primitive):
         return LockStatistics(self._locked, self._owner, len(self._waiters))
 
     async def __aenter__(self) -> None:
-        # The uncontended case inline: saves the acquire() coroutine.
-        if not self._locked and not self._waiters:
+        # The uncontended case inline: saves the acquire() coroutine.  The queue's
+        # two dicts are tested directly: a Python-level __bool__ costs more.
+        waiters = self._waiters
+        if not self._locked and not waiters._pending and not waiters._settled:
             self._locked = True
             self._owner = _running_task()
             rec = current_recorder()
@@ -119,7 +121,8 @@ class Lock(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if rec is not None:
             rec.released(self)
-        if self._waiters:
+        waiters = self._waiters
+        if waiters._pending and not waiters._settled:  # else wake_first() would do nothing
             self._wake_up_first(rec, "release")
 
     def _wake_up_first(self, rec: Any, how: str) -> None:

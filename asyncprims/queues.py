@@ -183,7 +183,7 @@ class Queue(Primitive, Generic[_T]):
         rec = current_recorder()
         if rec is not None:
             rec.instant(self, "put", value=self.qsize())
-        if self._getters:
+        if self._getters._pending or self._getters._settled:  # cheaper than __bool__
             self._wakeup_next(self._getters, "put")
 
     async def get(self) -> _T:
@@ -226,7 +226,7 @@ class Queue(Primitive, Generic[_T]):
         rec = current_recorder()
         if rec is not None:
             rec.instant(self, "get", value=self.qsize())
-        if self._putters:
+        if self._putters._pending or self._putters._settled:  # cheaper than __bool__
             self._wakeup_next(self._putters, "get")
         return item
 
