@@ -71,6 +71,16 @@ class Primitive:
         assert loop is not None
         return loop
 
+    def _enqueue_waiter(self, waiters: Any, rec: Any, operation: str) -> asyncio.Future[Any]:
+        """A new future for the running task to block on, queued at the back of
+        ``waiters`` and, when tracing, recorded as a ``wait`` for ``operation``."""
+        loop = self._get_loop()
+        fut = loop.create_future() if rec is None else rec.future(loop)
+        waiters.append(fut)
+        if rec is not None:
+            rec.wait(self, fut, operation)
+        return fut
+
     def _repr_with(self, extra: str) -> str:
         """asyncio's repr shape: ``<module.Class object at 0x... [extra]>``."""
         base = object.__repr__(self)

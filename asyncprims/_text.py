@@ -84,11 +84,7 @@ def render_chart(timeline: Timeline, width: int = 72, max_lanes: int | None = No
     if not events:
         return "(no events recorded)"
     width = max(width, 40)
-    lanes = timeline.tasks
-    hidden = 0
-    if max_lanes is not None and len(lanes) > max_lanes:
-        hidden = len(lanes) - max_lanes
-        lanes = lanes[:max_lanes]
+    lanes, hidden = timeline.visible_lanes(max_lanes)
     lane_index = {task: i for i, task in enumerate(lanes)}
     notes: dict[str, dict[str, None]] = {task: {} for task in lanes}
     for event in events:

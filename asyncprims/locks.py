@@ -88,11 +88,7 @@ class Lock(_ContextManagerMixin, Primitive):
                 rec.acquired(self)
             return True
 
-        loop = self._get_loop()
-        fut = loop.create_future() if rec is None else rec.future(loop)
-        self._waiters.append(fut)
-        if rec is not None:
-            rec.wait(self, fut, "acquire")
+        fut = self._enqueue_waiter(self._waiters, rec, "acquire")
         try:
             try:
                 await fut
@@ -181,11 +177,7 @@ class Event(Primitive):
         if self._value:
             return True
         rec = current_recorder()
-        loop = self._get_loop()
-        fut = loop.create_future() if rec is None else rec.future(loop)
-        self._waiters.append(fut)
-        if rec is not None:
-            rec.wait(self, fut, "wait")
+        fut = self._enqueue_waiter(self._waiters, rec, "wait")
         try:
             await fut
         except BaseException:

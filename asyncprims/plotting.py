@@ -108,11 +108,7 @@ def plot_timeline(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    lanes = timeline.tasks
-    hidden = 0
-    if max_lanes is not None and len(lanes) > max_lanes:
-        hidden = len(lanes) - max_lanes
-        lanes = lanes[:max_lanes]
+    lanes, hidden = timeline.visible_lanes(max_lanes)
     rows = {task: i for i, task in enumerate(lanes)}
     crowded = len(lanes) > _CROWDED
 

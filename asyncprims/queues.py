@@ -151,11 +151,7 @@ class Queue(Primitive, Generic[_T]):
             if self._is_shutdown:
                 raise QueueShutDown
             rec = current_recorder()
-            loop = self._get_loop()
-            putter = loop.create_future() if rec is None else rec.future(loop)
-            self._putters.append(putter)
-            if rec is not None:
-                rec.wait(self, putter, "put")
+            putter = self._enqueue_waiter(self._putters, rec, "put")
             try:
                 await putter
             except BaseException:
@@ -195,11 +191,7 @@ class Queue(Primitive, Generic[_T]):
             if self._is_shutdown:
                 raise QueueShutDown
             rec = current_recorder()
-            loop = self._get_loop()
-            getter = loop.create_future() if rec is None else rec.future(loop)
-            self._getters.append(getter)
-            if rec is not None:
-                rec.wait(self, getter, "get")
+            getter = self._enqueue_waiter(self._getters, rec, "get")
             try:
                 await getter
             except BaseException:

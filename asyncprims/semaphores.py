@@ -66,11 +66,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
             self._take_permit(rec)
             return True
 
-        loop = self._get_loop()
-        fut = loop.create_future() if rec is None else rec.future(loop)
-        self._waiters.append(fut)
-        if rec is not None:
-            rec.wait(self, fut, "acquire")
+        fut = self._enqueue_waiter(self._waiters, rec, "acquire")
         try:
             try:
                 await fut

@@ -177,6 +177,13 @@ class Timeline:
         self._refresh()
         return list(dict.fromkeys(e.task for e in self._events))
 
+    def visible_lanes(self, max_lanes: int | None) -> tuple[list[str], int]:
+        """The first ``max_lanes`` lanes (all when None) and how many were left out."""
+        lanes = self.tasks
+        if max_lanes is None or len(lanes) <= max_lanes:
+            return lanes, 0
+        return lanes[:max_lanes], len(lanes) - max_lanes
+
     # -- derived views ---------------------------------------------------------------------
 
     def spans(self) -> list[Span]:
