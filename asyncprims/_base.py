@@ -12,19 +12,31 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _binding_guard = threading.Lock()
 _CancelledError = asyncio.CancelledError
-_current_task = asyncio.current_task
+_get_running_loop = asyncio.events._get_running_loop
+
+# The running task, found the cheapest exact way: ``_tasks_get(_get_running_loop())``.
+# On 3.10-3.13 asyncio keeps the task each running loop is stepping in a dict
+# (``asyncio.tasks._current_tasks``, maintained by the C task code), so two C
+# calls do it.  ``asyncio.current_task()`` is a Python function on 3.10/3.11
+# and raises outside a loop.  Later Pythons keep the task elsewhere.
+_current_tasks = getattr(asyncio.tasks, "_current_tasks", None)
+_tasks_get: Callable[[Any], Any]
+if sys.version_info < (3, 14) and isinstance(_current_tasks, dict):
+    _tasks_get = _current_tasks.get
+else:  # pragma: no cover - not an installed Python
+
+    def _tasks_get(loop: Any) -> Any:
+        return None if loop is None else asyncio.current_task(loop)
 
 
 def _running_task() -> asyncio.Task[Any] | None:
     """The current task, or None outside a task (or outside a running loop)."""
-    try:
-        return _current_task()
-    except RuntimeError:
-        return None
+    return _tasks_get(_get_running_loop())  # type: ignore[no-any-return,unused-ignore]
 
 
 class _ContextManagerMixin:
@@ -61,22 +73,25 @@ class Primitive:
         return self._name
 
     def _get_loop(self) -> asyncio.AbstractEventLoop:
-        loop = asyncio.events._get_running_loop()
+        loop = _get_running_loop()
         if self._loop is None:
             with _binding_guard:
                 if self._loop is None:
                     self._loop = loop
         if loop is not self._loop:
             raise RuntimeError(f"{self!r} is bound to a different event loop")
-        assert loop is not None
+        if loop is None:
+            raise RuntimeError("no running event loop")
         return loop
 
     def _enqueue_waiter(self, waiters: Any, rec: Any, operation: str) -> asyncio.Future[Any]:
         """A new future for the running task to block on, queued at the back of
         ``waiters`` and, when tracing, recorded as a ``wait`` for ``operation``."""
-        loop = self._get_loop()
+        loop = _get_running_loop()
+        if loop is not self._loop or loop is None:
+            loop = self._get_loop()  # binds on first use, or raises
         fut = loop.create_future() if rec is None else rec.future(loop)
-        waiters.append(fut)
+        waiters._pending[fut] = None  # WaiterQueue.append
         if rec is not None:
             rec.wait(self, fut, operation)
         return fut

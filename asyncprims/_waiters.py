@@ -47,6 +47,9 @@ from typing import Any
 
 __all__ = ["WaiterQueue"]
 
+#: ``pop()`` default that tells "absent" from a stored ``None``.
+_ABSENT: Any = object()
+
 
 class WaiterQueue:
     """FIFO of waiter futures with O(1) removal; see the module docstring."""
@@ -64,21 +67,20 @@ class WaiterQueue:
         self._pending[fut] = None
 
     def remove(self, fut: Any) -> None:
-        """Remove ``fut`` wherever it is; ``ValueError`` if absent (like deque)."""
-        try:
-            del self._pending[fut]
-        except KeyError:
-            try:
-                del self._settled[fut]
-            except KeyError:
-                raise ValueError("WaiterQueue.remove(x): x not in queue") from None
+        """Remove ``fut`` wherever it is; ``ValueError`` if absent (like deque).
+
+        A woken waiter removing itself is the common case, so ``_settled`` is
+        tried first; ``pop`` with a default (the stored values are all None)
+        avoids raising and catching ``KeyError`` on the way.
+        """
+        if (self._settled.pop(fut, _ABSENT) is _ABSENT
+                and self._pending.pop(fut, _ABSENT) is _ABSENT):
+            raise ValueError("WaiterQueue.remove(x): x not in queue")
 
     def discard(self, fut: Any) -> None:
         """Remove ``fut`` if present."""
-        if fut in self._pending:
-            del self._pending[fut]
-        else:
-            self._settled.pop(fut, None)
+        if self._settled.pop(fut, _ABSENT) is _ABSENT:
+            self._pending.pop(fut, None)
 
     def popleft(self) -> Any:
         """Remove and return the oldest future; ``IndexError`` if empty."""
@@ -125,16 +127,18 @@ class WaiterQueue:
         """Wake the oldest waiter unless it is done already; return it, else None.
 
         This is a Lock's hand-off: if the head was woken (or cancelled) and has
-        not run yet, nobody else is woken, so exactly one task proceeds.
+        not run yet, nobody else is woken, so exactly one task proceeds.  A
+        done head found in ``_pending`` (cancelled, its task not run yet) moves
+        to ``_settled``, which changes nothing a caller can see.
         """
-        if self._settled or not self._pending:
+        pending = self._pending
+        if self._settled or not pending:
             return None
-        fut = next(iter(self._pending))
+        fut = pending.popitem(last=False)[0]
+        self._settled[fut] = None
         if fut.done():
             return None
         fut.set_result(result)
-        del self._pending[fut]
-        self._settled[fut] = None
         return fut
 
     def wake_next(self, result: Any) -> Any:
@@ -154,14 +158,17 @@ class WaiterQueue:
 
     def wake_all(self, result: Any) -> list[Any]:
         """Wake every waiter that is not done; return the woken ones in order."""
+        pending = self._pending
+        if self._settled:
+            self._settled.update(pending)
+        else:  # the usual case: the pending part becomes the settled part as a whole
+            self._settled = pending
+        self._pending = OrderedDict()
         woken = []
-        settled = self._settled
-        for fut in self._pending:
-            settled[fut] = None
+        for fut in pending:
             if not fut.done():
                 fut.set_result(result)
                 woken.append(fut)
-        self._pending.clear()
         return woken
 
     def all_cancelled(self) -> bool:
@@ -169,7 +176,13 @@ class WaiterQueue:
 
         Stops at the first live one, normally the head.
         """
-        return all(fut.cancelled() for fut in chain(self._settled, self._pending))
+        for fut in self._settled:
+            if not fut.cancelled():
+                return False
+        for fut in self._pending:  # noqa: SIM110 - a loop beats all(<genexpr>) here
+            if not fut.cancelled():
+                return False
+        return True
 
     def count_pending(self) -> int:
         """Waiters not woken yet (cancelled ones that were not scanned included)."""

@@ -19,7 +19,13 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from ._base import Primitive, _CancelledError, _ContextManagerMixin, _running_task
+from ._base import (
+    Primitive,
+    _CancelledError,
+    _ContextManagerMixin,
+    _get_running_loop,
+    _tasks_get,
+)
 from ._waiters import WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
 from .statistics import ConditionStatistics, EventStatistics, LockStatistics
@@ -65,35 +71,61 @@ class Lock(_ContextManagerMixin, Primitive):
     def statistics(self) -> LockStatistics:
         return LockStatistics(self._locked, self._owner, len(self._waiters))
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # __aenter__ and __aexit__ below inline the fast paths of acquire() and
+        # release(); a subclass overriding either gets the plain versions that
+        # call it, so its override always runs.
+        if "acquire" in cls.__dict__ and "__aenter__" not in cls.__dict__:
+            cls.__aenter__ = _ContextManagerMixin.__aenter__  # type: ignore[method-assign]
+        if "release" in cls.__dict__ and "__aexit__" not in cls.__dict__:
+            cls.__aexit__ = _ContextManagerMixin.__aexit__  # type: ignore[method-assign]
+
     async def __aenter__(self) -> None:
         # The uncontended case inline: saves the acquire() coroutine.  The queue's
         # two dicts are tested directly: a Python-level __bool__ costs more.
         waiters = self._waiters
         if not self._locked and not waiters._pending and not waiters._settled:
             self._locked = True
-            self._owner = _running_task()
+            self._owner = _tasks_get(_get_running_loop())
             rec = current_recorder()
             if rec is not None:
                 rec.acquired(self)
             return
         await self.acquire()
 
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        # release(), inline: saves a call on every `async with`.
+        if not self._locked:
+            raise RuntimeError("Lock is not acquired.")
+        self._locked = False
+        self._owner = None
+        rec = current_recorder()
+        if rec is not None:
+            rec.released(self)
+        waiters = self._waiters
+        if waiters._pending and not waiters._settled:  # else waking would do nothing
+            self._wake_up_first(rec, "release")
+
     async def acquire(self) -> Literal[True]:
         """Wait until the lock is free and no earlier waiter is queued, then take it."""
         rec = current_recorder()
-        if not self._locked and (not self._waiters or self._waiters.all_cancelled()):
+        waiters = self._waiters
+        if not self._locked and (
+            (not waiters._pending and not waiters._settled) or waiters.all_cancelled()
+        ):
             self._locked = True
-            self._owner = _running_task()
+            self._owner = _tasks_get(_get_running_loop())
             if rec is not None:
                 rec.acquired(self)
             return True
 
-        fut = self._enqueue_waiter(self._waiters, rec, "acquire")
+        fut = self._enqueue_waiter(waiters, rec, "acquire")
         try:
             try:
                 await fut
             finally:
-                self._waiters.remove(fut)
+                waiters.remove(fut)
         except _CancelledError:
             if rec is not None:
                 rec.interrupt(self, fut)
@@ -102,7 +134,8 @@ class Lock(_ContextManagerMixin, Primitive):
             raise
 
         self._locked = True
-        self._owner = _running_task()
+        # Woken by a future of the lock's loop, so that loop is the running one.
+        self._owner = _tasks_get(self._loop)
         if rec is not None:
             rec.resume(self, fut)
             rec.acquired(self)
@@ -118,7 +151,7 @@ class Lock(_ContextManagerMixin, Primitive):
         if rec is not None:
             rec.released(self)
         waiters = self._waiters
-        if waiters._pending and not waiters._settled:  # else wake_first() would do nothing
+        if waiters._pending and not waiters._settled:  # else waking would do nothing
             self._wake_up_first(rec, "release")
 
     def _wake_up_first(self, rec: Any, how: str) -> None:
@@ -250,26 +283,24 @@ class Condition(_ContextManagerMixin, Primitive):
                     rec.resume(self, fut)
                 return True
             finally:
-                await self._reacquire()
+                # Take the lock back, absorbing cancellations until it is held,
+                # then re-raise the last one received (inline: a helper coroutine
+                # would cost every waiter a frame).
+                error: BaseException | None = None
+                while True:
+                    try:
+                        await self.acquire()
+                        break
+                    except _CancelledError as exc:
+                        error = exc
+                if error is not None:
+                    try:
+                        raise error
+                    finally:
+                        error = None
         except BaseException:
             self._notify(1, "pass-on")
             raise
-
-    async def _reacquire(self) -> None:
-        """Take the lock back, absorbing cancellations until it is held, then
-        re-raise the last cancellation received (if any)."""
-        error: BaseException | None = None
-        while True:
-            try:
-                await self.acquire()
-                break
-            except _CancelledError as exc:
-                error = exc
-        if error is not None:
-            try:
-                raise error
-            finally:
-                error = None
 
     async def wait_for(self, predicate: Callable[[], _T]) -> _T:
         """``wait()`` until ``predicate()`` is true; return its last value."""
@@ -290,13 +321,16 @@ class Condition(_ContextManagerMixin, Primitive):
         self.notify(len(self._waiters))
 
     def _notify(self, n: int, how: str = "notify") -> None:
-        woken: list[Any] = []
         waiters = self._waiters
-        while len(woken) < n:
-            fut = waiters.wake_next(False)
-            if fut is None:
-                break
-            woken.append(fut)
+        if n >= len(waiters):  # notify_all(), or n covering everyone: one pass
+            woken = waiters.wake_all(False)
+        else:
+            woken = []
+            while len(woken) < n:
+                fut = waiters.wake_next(False)
+                if fut is None:
+                    break
+                woken.append(fut)
         rec = current_recorder()
         if rec is not None:
             if how == "notify":

@@ -130,15 +130,20 @@ class Queue(Primitive, Generic[_T]):
     # Wake-ups.
 
     def _wakeup_next(self, waiters: WaiterQueue, how: str) -> None:
-        """Wake the oldest waiter that is not done, dropping done ones on the way."""
-        while waiters:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                rec = current_recorder()
-                if rec is not None:
-                    rec.wake(self, waiter, how)
-                return
+        """Wake the oldest waiter that is not done, dropping done ones on the way.
+
+        ``WaiterQueue.popleft`` inline: the settled part first (a queue never
+        fills it, but order must not depend on that), then the pending part.
+        """
+        for part in (waiters._settled, waiters._pending):
+            while part:
+                waiter = part.popitem(last=False)[0]
+                if not waiter.done():
+                    waiter.set_result(None)
+                    rec = current_recorder()
+                    if rec is not None:
+                        rec.wake(self, waiter, how)
+                    return
 
     # Operations.
 
@@ -175,7 +180,7 @@ class Queue(Primitive, Generic[_T]):
             raise QueueFull
         self._put(item)
         self._unfinished_tasks += 1
-        self._finished.clear()
+        self._finished._value = False  # Event.clear(), whose record a join helper drops anyway
         rec = current_recorder()
         if rec is not None:
             rec.instant(self, "put", value=self.qsize())

@@ -8,7 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from ._base import Primitive, _CancelledError, _ContextManagerMixin, _running_task
+from ._base import (
+    Primitive,
+    _CancelledError,
+    _ContextManagerMixin,
+    _get_running_loop,
+    _tasks_get,
+)
 from ._waiters import WaiterQueue
 from .statistics import SemaphoreStatistics
 from .tracing import current_recorder
@@ -45,16 +51,30 @@ class Semaphore(_ContextManagerMixin, Primitive):
         if self._value == 0:
             return True
         waiters = self._waiters
-        return bool(waiters) and any(not fut.cancelled() for fut in waiters)
+        if not waiters._pending and not waiters._settled:
+            return False
+        return not waiters.all_cancelled()
 
     def statistics(self) -> SemaphoreStatistics:
         holders = tuple(task for task in self._holders if task is not None)
         return SemaphoreStatistics(self._value, len(self._waiters), holders)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # As Lock: the inlined fast path in __aenter__ must not bypass an override.
+        if "acquire" in cls.__dict__ and "__aenter__" not in cls.__dict__:
+            cls.__aenter__ = _ContextManagerMixin.__aenter__  # type: ignore[method-assign]
+
     async def __aenter__(self) -> None:
-        if self._value > 0 and not self._waiters:
+        waiters = self._waiters
+        if self._value > 0 and not waiters._pending and not waiters._settled:
             self._value -= 1
-            self._take_permit(current_recorder())
+            task = _tasks_get(_get_running_loop())
+            holders = self._holders
+            holders[task] = holders.get(task, 0) + 1
+            rec = current_recorder()
+            if rec is not None:
+                rec.acquired(self)
             return
         await self.acquire()
 
@@ -63,15 +83,16 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if not self.locked():
             self._value -= 1
-            self._take_permit(rec)
+            self._take_permit(rec, _get_running_loop())
             return True
 
-        fut = self._enqueue_waiter(self._waiters, rec, "acquire")
+        waiters = self._waiters
+        fut = self._enqueue_waiter(waiters, rec, "acquire")
         try:
             try:
                 await fut
             finally:
-                self._waiters.remove(fut)
+                waiters.remove(fut)
         except _CancelledError:
             if fut.done() and not fut.cancelled():
                 # A permit was handed to us but we will not use it: give it back.
@@ -86,7 +107,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
                     break
         if rec is not None:
             rec.resume(self, fut)
-        self._take_permit(rec)
+        self._take_permit(rec, self._loop)  # woken by its future: the bound loop runs
         return True
 
     def release(self) -> None:
@@ -94,9 +115,14 @@ class Semaphore(_ContextManagerMixin, Primitive):
         self._value += 1
         holders = self._holders
         if holders:
-            task = _running_task()
-            if task not in holders:
+            # The releasing task's own permit, else the oldest holder's.  With a
+            # single holder both rules agree, and the task lookup is skipped.
+            if len(holders) == 1:
                 task = next(iter(holders))
+            else:
+                task = _tasks_get(_get_running_loop())
+                if task not in holders:
+                    task = next(iter(holders))
             left = holders[task] - 1
             if left:
                 holders[task] = left
@@ -105,17 +131,20 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if rec is not None:
             rec.released(self)
-        self._wake_up_next(rec, "release")
+        waiters = self._waiters
+        if waiters._pending:  # else there is nobody left to wake
+            self._wake_up_next(rec, "release")
 
-    def _take_permit(self, rec: Any) -> None:
-        task = _running_task()
+    def _take_permit(self, rec: Any, loop: Any) -> None:
+        """Count a permit for the task running on ``loop`` and record it."""
+        task = _tasks_get(loop)
         holders = self._holders
         holders[task] = holders.get(task, 0) + 1
         if rec is not None:
             rec.acquired(self)
 
     def _wake_up_next(self, rec: Any, how: str) -> bool:
-        fut = self._waiters.wake_next(True) if self._waiters else None
+        fut = self._waiters.wake_next(True)
         if fut is None:
             return False
         self._value -= 1
