@@ -50,6 +50,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from ._deadlock import BlockedTask, DeadlockError, describe_blocked_tasks
+from .tracing import _here
 
 __all__ = ["BlockedTask", "DeadlockError", "run"]
 
@@ -324,9 +325,13 @@ def run(
         swap_task = asyncio.tasks._swap_current_task
     outer_task = swap_task(outer, None) if swap_task is not None else None
     events._set_running_loop(None)
+    # The caller's loop stays mid-step while this one runs: the tracer's cache
+    # of "the task running here" must not be inherited by this loop's tasks.
+    here = _here.set(None)
     try:
         return _run_on(loop, coro, debug)
     finally:
+        _here.reset(here)
         events._set_running_loop(outer)
         if swap_task is not None:
             swap_task(outer, outer_task)

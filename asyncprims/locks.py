@@ -26,7 +26,7 @@ from ._base import (
     _get_running_loop,
     _tasks_get,
 )
-from ._waiters import WaiterQueue
+from ._waiters import _ABSENT, WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
 from .statistics import ConditionStatistics, EventStatistics, LockStatistics
 from .tracing import current_recorder
@@ -87,10 +87,10 @@ class Lock(_ContextManagerMixin, Primitive):
         waiters = self._waiters
         if not self._locked and not waiters._pending and not waiters._settled:
             self._locked = True
-            self._owner = _tasks_get(_get_running_loop())
+            self._owner = owner = _tasks_get(_get_running_loop())
             rec = current_recorder()
             if rec is not None:
-                rec.acquired(self)
+                rec.acquired(self, owner)
             return
         await self.acquire()
 
@@ -100,12 +100,12 @@ class Lock(_ContextManagerMixin, Primitive):
             raise RuntimeError("Lock is not acquired.")
         self._locked = False
         self._owner = None
+        waiters = self._waiters
+        # Hand off to the oldest waiter (unless it was woken already or cancelled).
+        fut = waiters.wake_first(True) if waiters._pending and not waiters._settled else None
         rec = current_recorder()
         if rec is not None:
-            rec.released(self)
-        waiters = self._waiters
-        if waiters._pending and not waiters._settled:  # else waking would do nothing
-            self._wake_up_first(rec, "release")
+            rec.released(self, fut)
 
     async def acquire(self) -> Literal[True]:
         """Wait until the lock is free and no earlier waiter is queued, then take it."""
@@ -115,9 +115,9 @@ class Lock(_ContextManagerMixin, Primitive):
             (not waiters._pending and not waiters._settled) or waiters.all_cancelled()
         ):
             self._locked = True
-            self._owner = _tasks_get(_get_running_loop())
+            self._owner = owner = _tasks_get(_get_running_loop())
             if rec is not None:
-                rec.acquired(self)
+                rec.acquired(self, owner)
             return True
 
         fut = self._enqueue_waiter(waiters, rec, "acquire")
@@ -125,7 +125,8 @@ class Lock(_ContextManagerMixin, Primitive):
             try:
                 await fut
             finally:
-                waiters.remove(fut)
+                if waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
+                    waiters.remove(fut)
         except _CancelledError:
             if rec is not None:
                 rec.interrupt(self, fut)
@@ -137,8 +138,7 @@ class Lock(_ContextManagerMixin, Primitive):
         # Woken by a future of the lock's loop, so that loop is the running one.
         self._owner = _tasks_get(self._loop)
         if rec is not None:
-            rec.resume(self, fut)
-            rec.acquired(self)
+            rec.resume(self, fut, acquired=True)
         return True
 
     def release(self) -> None:
@@ -147,12 +147,12 @@ class Lock(_ContextManagerMixin, Primitive):
             raise RuntimeError("Lock is not acquired.")
         self._locked = False
         self._owner = None
+        waiters = self._waiters
+        # Hand off to the oldest waiter (unless it was woken already or cancelled).
+        fut = waiters.wake_first(True) if waiters._pending and not waiters._settled else None
         rec = current_recorder()
         if rec is not None:
-            rec.released(self)
-        waiters = self._waiters
-        if waiters._pending and not waiters._settled:  # else waking would do nothing
-            self._wake_up_first(rec, "release")
+            rec.released(self, fut)
 
     def _wake_up_first(self, rec: Any, how: str) -> None:
         fut = self._waiters.wake_first(True)
@@ -195,8 +195,7 @@ class Event(Primitive):
         if self._waiters:
             woken = self._waiters.wake_all(True)
             if rec is not None:
-                for fut in woken:
-                    rec.wake(self, fut, how)
+                rec.wake_many(self, woken, how)
 
     def clear(self) -> None:
         """Reset the flag; tasks that wait from now on block until the next set()."""
@@ -218,7 +217,8 @@ class Event(Primitive):
                 rec.interrupt(self, fut)
             raise
         finally:
-            self._waiters.remove(fut)
+            if self._waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
+                self._waiters.remove(fut)
         if rec is not None:
             rec.resume(self, fut)
         return True
@@ -268,7 +268,7 @@ class Condition(_ContextManagerMixin, Primitive):
         self.release()
         try:
             try:
-                self._waiters.append(fut)
+                self._waiters._pending[fut] = None  # WaiterQueue.append
                 if rec is not None:
                     rec.wait(self, fut, "wait")
                 try:
@@ -278,7 +278,8 @@ class Condition(_ContextManagerMixin, Primitive):
                         rec.interrupt(self, fut)
                     raise
                 finally:
-                    self._waiters.remove(fut)
+                    if self._waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
+                        self._waiters.remove(fut)
                 if rec is not None:
                     rec.resume(self, fut)
                 return True
@@ -335,6 +336,5 @@ class Condition(_ContextManagerMixin, Primitive):
         if rec is not None:
             if how == "notify":
                 rec.instant(self, "notify", f"n={n}", value=len(woken))
-            for fut in woken:
-                rec.wake(self, fut, how)
+            rec.wake_many(self, woken, how)
 

@@ -15,7 +15,7 @@ from ._base import (
     _get_running_loop,
     _tasks_get,
 )
-from ._waiters import WaiterQueue
+from ._waiters import _ABSENT, WaiterQueue
 from .statistics import SemaphoreStatistics
 from .tracing import current_recorder
 
@@ -74,7 +74,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
             holders[task] = holders.get(task, 0) + 1
             rec = current_recorder()
             if rec is not None:
-                rec.acquired(self)
+                rec.acquired(self, task)
             return
         await self.acquire()
 
@@ -92,7 +92,8 @@ class Semaphore(_ContextManagerMixin, Primitive):
             try:
                 await fut
             finally:
-                waiters.remove(fut)
+                if waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
+                    waiters.remove(fut)
         except _CancelledError:
             if fut.done() and not fut.cancelled():
                 # A permit was handed to us but we will not use it: give it back.
@@ -102,12 +103,13 @@ class Semaphore(_ContextManagerMixin, Primitive):
             raise
         finally:
             # Permits freed meanwhile may be waiting for queued tasks.
-            while self._value > 0:
-                if not self._wake_up_next(rec, "pass-on"):
+            while self._value > 0 and waiters._pending:
+                if self._wake_up_next(rec, "pass-on") is None:
                     break
+        # Woken by its future: the bound loop is the running one.
+        self._take_permit(None, self._loop)
         if rec is not None:
-            rec.resume(self, fut)
-        self._take_permit(rec, self._loop)  # woken by its future: the bound loop runs
+            rec.resume(self, fut, acquired=True)
         return True
 
     def release(self) -> None:
@@ -128,12 +130,10 @@ class Semaphore(_ContextManagerMixin, Primitive):
                 holders[task] = left
             else:
                 del holders[task]
+        fut = self._wake_up_next(None, "release") if self._waiters._pending else None
         rec = current_recorder()
         if rec is not None:
-            rec.released(self)
-        waiters = self._waiters
-        if waiters._pending:  # else there is nobody left to wake
-            self._wake_up_next(rec, "release")
+            rec.released(self, fut)
 
     def _take_permit(self, rec: Any, loop: Any) -> None:
         """Count a permit for the task running on ``loop`` and record it."""
@@ -141,16 +141,16 @@ class Semaphore(_ContextManagerMixin, Primitive):
         holders = self._holders
         holders[task] = holders.get(task, 0) + 1
         if rec is not None:
-            rec.acquired(self)
+            rec.acquired(self, task)
 
-    def _wake_up_next(self, rec: Any, how: str) -> bool:
+    def _wake_up_next(self, rec: Any, how: str) -> Any:
+        """Hand a permit to the oldest live waiter; return its future, or None."""
         fut = self._waiters.wake_next(True)
-        if fut is None:
-            return False
-        self._value -= 1
-        if rec is not None:
-            rec.wake(self, fut, how)
-        return True
+        if fut is not None:
+            self._value -= 1
+            if rec is not None:
+                rec.wake(self, fut, how)
+        return fut
 
 
 class BoundedSemaphore(Semaphore):

@@ -110,7 +110,7 @@ class _EventList:
         self._events = events
         self.dropped = dropped
         self.virtual_time = virtual_time
-        self._count = dropped + len(events)
+        self.count = dropped + len(events)
 
     def events(self) -> list[TraceEvent]:
         return list(self._events)
@@ -135,7 +135,7 @@ class Timeline:
     # -- raw data --------------------------------------------------------------------
 
     def _refresh(self) -> None:
-        version = self._recorder._count
+        version = self._recorder.count
         if version != self._version:
             self._events = self._recorder.events()
             self._spans = _pair_spans(self._events, self._origin_of(self._events))

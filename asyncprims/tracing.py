@@ -46,11 +46,13 @@ import collections
 import contextlib
 import sys
 import time as _time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+
+from ._base import _get_running_loop, _tasks_get
 
 if TYPE_CHECKING:
     from .timeline import Timeline
@@ -82,13 +84,47 @@ _active: ContextVar[Recorder | None] = ContextVar("asyncprims_trace", default=No
 current_recorder = _active.get
 
 
-def _task_label() -> tuple[str, float]:
-    """(name of the running task or ``"callback"``, current loop time)."""
-    loop = asyncio.events._get_running_loop()
+def _context(loop: Any) -> tuple[str, float]:
+    """(name of the task ``loop`` is running, or ``"callback"``; ``loop.time()``).
+
+    ``loop`` is the running loop: callers that know it (from a waiter future
+    or a task) pass it and save a lookup; ``None`` means "outside any loop".
+    """
     if loop is None:
         return "main", _time.monotonic()
-    task = asyncio.current_task(loop)
+    task = _tasks_get(loop)
     return ("callback" if task is None else task.get_name()), loop.time()
+
+
+#: (task, loop) of the last event recorded in this context: a cache for :func:`_where`.
+_here: ContextVar[tuple[Any, Any] | None] = ContextVar("asyncprims_here", default=None)
+
+
+def _where() -> tuple[str, float]:
+    """``_context()`` of the running loop, without asking for the running loop.
+
+    Asking costs a getpid() system call on 3.10 and 3.11, so the task and loop
+    are cached in the context.  A task runs in its own context, but tasks it
+    creates and callbacks it schedules start from copies of it, so the cache
+    is trusted only while ``loop`` is stepping that very task: then the code
+    running now is that task's (a copy of its context in another thread
+    aside, and primitives are not thread-safe).  :func:`asyncprims.run`, whose
+    loop runs while the caller's loop is mid-step, clears the cache for its
+    tasks.
+    """
+    cached = _here.get()
+    if cached is not None:
+        task, loop = cached
+        if _tasks_get(loop) is task:
+            return task.get_name(), loop.time()
+    loop = _get_running_loop()
+    if loop is None:
+        return "main", _time.monotonic()
+    task = _tasks_get(loop)
+    if task is None:
+        return "callback", loop.time()
+    _here.set((task, loop))
+    return task.get_name(), loop.time()
 
 
 def _cancelled_by_timeout() -> bool:
@@ -141,12 +177,11 @@ class Recorder:
         self.max_events = max_events
         self._store: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=max_events)
         self._count = 0
-        self._labels: dict[int, tuple[str, str, str | None]] = {}
+        self._labels: dict[int, tuple[str, str, str | None, list[str]]] = {}
         self._keep: list[object] = []  # keeps labelled primitives alive, so ids stay unique
         self._per_kind: collections.Counter[str] = collections.Counter()
         self._waiting_task: dict[object, str] = {}
         self._woken_by: dict[object, tuple[int, str]] = {}
-        self._holders: dict[int, list[str]] = {}
         self.virtual_time = False
 
     # -- bookkeeping -------------------------------------------------------------
@@ -156,15 +191,16 @@ class Recorder:
         """How many of the oldest events were discarded to honour ``max_events``."""
         return self._count - len(self._store)
 
-    def _resolve(self, prim: Any) -> tuple[str, str, str | None]:
-        """(label, kind, internal operation or None) for a primitive."""
+    def _resolve(self, prim: Any) -> tuple[str, str, str | None, list[str]]:
+        """(label, kind, internal operation or None, current holders' names) for a
+        primitive; the holders list is the one the recorder updates."""
         key = id(prim)
         found = self._labels.get(key)
         if found is not None:
             return found
         owner = prim._trace_owner
         if owner is not None:
-            label, kind, internal = self._resolve(owner)
+            label, kind, internal, _ = self._resolve(owner)
             if prim._trace_operation is not None and internal is None:
                 internal = prim._trace_operation
         else:
@@ -174,26 +210,32 @@ class Recorder:
                 self._per_kind[kind] += 1
                 label = f"{kind}-{self._per_kind[kind]}"
             internal = None
-        found = (label, kind, internal)
+        found = (label, kind, internal, [])
         self._labels[key] = found
         self._keep.append(prim)
         return found
 
-    def _add(self, prim: Any, action: str, detail: str = "", target: str | None = None,
-             cause: int | None = None, value: float | None = None,
-             task: str | None = None) -> int:
-        label, kind, _ = self._resolve(prim)
-        name, now = _task_label()
-        if not self._count and getattr(asyncio.events._get_running_loop(),
-                                       "virtual_time", False):
-            self.virtual_time = True
+    def _add(self, label: str, kind: str, name: str, now: float, action: str,
+             detail: str = "", target: str | None = None, cause: int | None = None,
+             value: float | None = None) -> int:
+        """Store one event row; return its ``seq``.  The busiest methods below
+        inline these three lines rather than pay for the call."""
         seq = self._count
-        self._count += 1
-        self._store.append((seq, now, task or name, label, kind, action, detail,
-                            target, cause, value))
+        self._count = seq + 1 if seq else self._first_event()
+        self._store.append((seq, now, name, label, kind, action, detail, target, cause, value))
         return seq
 
+    def _first_event(self) -> int:
+        """Note whether the first event happens on a virtual-time loop; return 1."""
+        self.virtual_time = bool(getattr(_get_running_loop(), "virtual_time", False))
+        return 1
+
     # -- what primitives call -----------------------------------------------------
+    #
+    # Each method resolves the primitive once (a dict hit after its first event)
+    # and the running task and loop time once.  Where the loop is known without
+    # asking (a waiter future's, a task's), it is taken from there: asking for
+    # the running loop costs a getpid() system call on Python 3.10 and 3.11.
 
     def future(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Any]:
         """A waiter future that can tell a timeout from a plain cancellation."""
@@ -202,30 +244,60 @@ class Recorder:
     def instant(self, prim: Any, action: str, detail: str = "",
                 value: float | None = None) -> None:
         """A point event (set, clear, notify, put, get, ...); dropped for internals."""
-        if self._resolve(prim)[2] is None:
-            self._add(prim, action, detail, value=value)
+        label, kind, internal, _ = self._labels.get(id(prim)) or self._resolve(prim)
+        if internal is None:
+            name, now = _where()
+            seq = self._count
+            self._count = seq + 1 if seq else self._first_event()
+            self._store.append((seq, now, name, label, kind, action, detail, None, None, value))
 
-    def wait(self, prim: Any, fut: object, operation: str) -> None:
+    def wait(self, prim: Any, fut: Any, operation: str) -> None:
         """The running task blocks on ``prim`` until ``fut`` is done."""
-        internal = self._resolve(prim)[2]
-        name, _ = _task_label()
+        label, kind, internal, _ = self._labels.get(id(prim)) or self._resolve(prim)
+        loop = fut.get_loop()  # the running loop: the waiter blocks in it
+        task = _tasks_get(loop)
+        name = "callback" if task is None else task.get_name()
         self._waiting_task[fut] = name
-        self._add(prim, "wait", internal or operation)
+        seq = self._count
+        self._count = seq + 1 if seq else self._first_event()
+        self._store.append((seq, loop.time(), name, label, kind, "wait",
+                            internal or operation, None, None, None))
 
     def wake(self, prim: Any, fut: object, how: str) -> None:
         """The running task (or callback) has just completed waiter ``fut``."""
-        target = self._waiting_task.get(fut)
-        if target is None:
-            return  # the waiter began before this trace
-        seq = self._add(prim, "wake", how, target=target)
-        self._woken_by[fut] = (seq, _task_label()[0])
+        self.wake_many(prim, (fut,), how)
 
-    def resume(self, prim: Any, fut: object) -> None:
-        """The waiter of ``fut`` runs again after being woken."""
-        if self._waiting_task.pop(fut, None) is None:
-            return
-        seq, waker = self._woken_by.pop(fut, (None, None))
-        self._add(prim, "resume", target=waker, cause=seq)
+    def wake_many(self, prim: Any, futs: Iterable[object], how: str) -> None:
+        """``wake()`` for each of ``futs``, in order, by one operation (set, notify)."""
+        label, kind, _, _ = self._labels.get(id(prim)) or self._resolve(prim)
+        name, now = _where()
+        waiting = self._waiting_task
+        woken_by = self._woken_by
+        for fut in futs:
+            target = waiting.get(fut)
+            if target is not None:  # else the waiter began before this trace
+                seq = self._add(label, kind, name, now, "wake", how, target=target)
+                woken_by[fut] = (seq, name)
+
+    def resume(self, prim: Any, fut: Any, acquired: bool = False) -> None:
+        """The waiter of ``fut`` runs again after being woken; with ``acquired``,
+        it now also holds ``prim`` (same as a following ``acquired(prim)``)."""
+        label, kind, internal, holders = self._labels.get(id(prim)) or self._resolve(prim)
+        loop = fut.get_loop()  # the running loop: it just resumed the waiter
+        task = _tasks_get(loop)
+        name = "callback" if task is None else task.get_name()
+        now = loop.time()
+        store = self._store
+        if self._waiting_task.pop(fut, None) is not None:
+            cause, waker = self._woken_by.pop(fut, (None, None))
+            seq = self._count
+            self._count = seq + 1 if seq else self._first_event()
+            store.append((seq, now, name, label, kind, "resume", "", waker, cause, None))
+        if acquired and internal is None:
+            holders.append(name)
+            seq = self._count
+            self._count = seq + 1 if seq else self._first_event()
+            store.append((seq, now, name, label, kind, "acquire", "", None, None, None))
 
     def interrupt(self, prim: Any, fut: object) -> None:
         """The wait on ``fut`` ended with an exception (cancellation, usually)."""
@@ -233,28 +305,51 @@ class Recorder:
             return
         woken = self._woken_by.pop(fut, None)
         action = "timeout" if getattr(fut, "_by_timeout", False) else "cancel"
-        self._add(prim, action, "after wake-up" if woken else "",
+        label, kind, _, _ = self._labels.get(id(prim)) or self._resolve(prim)
+        name, now = _where()
+        self._add(label, kind, name, now, action, "after wake-up" if woken else "",
                   cause=None if woken is None else woken[0])
 
-    def acquired(self, prim: Any) -> None:
-        """The running task now holds ``prim`` (a lock, or one permit)."""
-        if self._resolve(prim)[2] is not None:
+    def acquired(self, prim: Any, task: Any = None) -> None:
+        """The running task (``task``, when the caller has it) now holds ``prim``."""
+        label, kind, internal, holders = self._labels.get(id(prim)) or self._resolve(prim)
+        if internal is not None:
             return
-        name, _ = _task_label()
-        self._holders.setdefault(id(prim), []).append(name)
-        self._add(prim, "acquire")
+        if task is None:
+            name, now = _where()
+        else:
+            name, now = task.get_name(), task.get_loop().time()
+        holders.append(name)
+        seq = self._count
+        self._count = seq + 1 if seq else self._first_event()
+        self._store.append((seq, now, name, label, kind, "acquire", "", None, None, None))
 
-    def released(self, prim: Any) -> None:
-        """A hold on ``prim`` ends: the releasing task's own, else the oldest one."""
-        if self._resolve(prim)[2] is not None:
-            return
-        name, _ = _task_label()
-        holders = self._holders.get(id(prim))
-        target = None
-        if holders:
-            target = name if name in holders else holders[0]
-            holders.remove(target)
-        self._add(prim, "release", target=target)
+    def released(self, prim: Any, woken: Any = None, how: str = "release") -> None:
+        """A hold on ``prim`` ends: the releasing task's own, else the oldest one.
+
+        ``woken``: the waiter future the release completed, recorded as a
+        ``wake`` right after (one context lookup for both).
+        """
+        label, kind, internal, holders = self._labels.get(id(prim)) or self._resolve(prim)
+        name, now = _where()
+        if internal is None:
+            target = None
+            if holders:
+                target = name if name in holders else holders[0]
+                holders.remove(target)
+            seq = self._count
+            self._count = seq + 1 if seq else self._first_event()
+            self._store.append((seq, now, name, label, kind, "release", "", target, None, None))
+        if woken is not None:
+            target = self._waiting_task.get(woken)
+            if target is not None:
+                seq = self._add(label, kind, name, now, "wake", how, target=target)
+                self._woken_by[woken] = (seq, name)
+
+    @property
+    def count(self) -> int:
+        """Events recorded so far, dropped ones included (the next ``seq``)."""
+        return self._count
 
     # -- reading --------------------------------------------------------------------
 

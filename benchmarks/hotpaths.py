@@ -2,8 +2,8 @@
 
     python benchmarks/hotpaths.py [--only PATTERN] [--top N]
 
-For the uncontended lock, the contended hand-off, the queue 1→1 and the
-semaphore pool, runs the workload once per side under ``cProfile`` (profiling
+For the uncontended lock, the contended hand-off, the queue 1→1, the
+semaphore pool, the event fan-out and the condition notify_all, runs the workload once per side under ``cProfile`` (profiling
 only the timed coroutine) and lists the primitive-side functions (those of
 ``asyncio/locks.py``, ``queues.py``, ``mixins.py``, ``tasks.py``,
 ``events.py`` and of the ``asyncprims`` package) by own time, with their call
@@ -42,6 +42,8 @@ CASES = [
     ("lock hand-off", w.lock_handoff, 400, 400 * w.HANDOFF_TASKS),
     ("queue 1→1", w.queue_one_to_one, 50_000, 50_000),
     ("semaphore pool", w.semaphore_pool, 5_000, 5_000),
+    ("event fan-out", w.event_fan_out, 20_000, 20_000),
+    ("condition notify_all", w.condition_notify_all, 10_000, 10_000),
 ]
 _KEEP = (
     "asyncio/locks.py",

@@ -598,3 +598,68 @@ def test_tracing_does_not_change_the_schedule(name: str) -> None:
     check_invariants(events)
     # Every wait the trace saw ended, except those of tasks cancelled at loop teardown.
     assert timeline.dropped == 0
+
+
+# -- who is running: the tracer's per-context cache ------------------------------------------
+# The tracer caches "the task running here" in the context (see tracing._where).
+# Children copy the parent's context and callbacks a copy of their scheduler's;
+# each must still be reported as itself.
+
+
+def test_children_and_callbacks_are_not_taken_for_the_parent() -> None:
+    async def main() -> None:
+        queue: asyncprims.Queue[int] = asyncprims.Queue(name="q")
+        queue.put_nowait(0)  # main's context now caches main
+
+        async def child() -> None:
+            queue.put_nowait(1)
+            await asyncio.sleep(0)
+            queue.put_nowait(2)
+
+        task = spawn("child", child())
+        asyncio.get_running_loop().call_soon(queue.put_nowait, 3)
+        queue.put_nowait(4)
+        await task
+        queue.put_nowait(5)
+
+    events = traced(main)
+    assert [(e.task, e.value) for e in events] == [
+        ("main", 1), ("main", 2), ("child", 3), ("callback", 4), ("child", 5), ("main", 6),
+    ]
+
+
+def test_a_renamed_task_is_reported_under_its_new_name() -> None:
+    async def main() -> None:
+        event = asyncprims.Event(name="e")
+        event.set()
+        task = asyncio.current_task()
+        assert task is not None
+        task.set_name("renamed")
+        event.clear()
+
+    assert [(e.task, e.action) for e in traced(main)] == [("main", "set"), ("renamed", "clear")]
+
+
+def test_run_inside_a_running_task_reports_its_own_tasks() -> None:
+    # asyncprims.run() inside a task (as in a Jupyter cell) runs a second loop
+    # while the caller's task is mid-step on the first one.
+    async def work() -> None:
+        event = asyncprims.Event(name="inner")
+        event.set()
+        event.clear()
+
+    async def inner() -> None:
+        await spawn("worker", work())
+
+    async def main() -> None:
+        event = asyncprims.Event(name="outer")
+        event.set()  # caches main
+        asyncprims.run(inner())
+        event.clear()
+
+    assert [(e.task, e.primitive, e.action) for e in traced(main)] == [
+        ("main", "outer", "set"),
+        ("worker", "inner", "set"),
+        ("worker", "inner", "clear"),
+        ("main", "outer", "clear"),
+    ]
