@@ -96,8 +96,10 @@ def _context(loop: Any) -> tuple[str, float]:
     return ("callback" if task is None else task.get_name()), loop.time()
 
 
-#: (task, loop) of the last event recorded in this context: a cache for :func:`_where`.
-_here: ContextVar[tuple[Any, Any] | None] = ContextVar("asyncprims_here", default=None)
+#: (task, loop, clock) of the last event recorded in this context: the cache
+#: of :func:`_where`.  ``clock`` is ``loop.time``, or ``time.monotonic`` itself
+#: for loops that do not override ``time()`` (the same value, without a call).
+_here: ContextVar[tuple[Any, Any, Any] | None] = ContextVar("asyncprims_here", default=None)
 
 
 def _where() -> tuple[str, float]:
@@ -114,17 +116,21 @@ def _where() -> tuple[str, float]:
     """
     cached = _here.get()
     if cached is not None:
-        task, loop = cached
+        task, loop, clock = cached
         if _tasks_get(loop) is task:
-            return task.get_name(), loop.time()
+            return task.get_name(), clock()
     loop = _get_running_loop()
     if loop is None:
         return "main", _time.monotonic()
     task = _tasks_get(loop)
     if task is None:
         return "callback", loop.time()
-    _here.set((task, loop))
-    return task.get_name(), loop.time()
+    clock = _time.monotonic if type(loop).time is _BASE_TIME else loop.time
+    _here.set((task, loop, clock))
+    return task.get_name(), clock()
+
+
+_BASE_TIME = asyncio.BaseEventLoop.time
 
 
 def _cancelled_by_timeout() -> bool:
@@ -254,13 +260,11 @@ class Recorder:
     def wait(self, prim: Any, fut: Any, operation: str) -> None:
         """The running task blocks on ``prim`` until ``fut`` is done."""
         label, kind, internal, _ = self._labels.get(id(prim)) or self._resolve(prim)
-        loop = fut.get_loop()  # the running loop: the waiter blocks in it
-        task = _tasks_get(loop)
-        name = "callback" if task is None else task.get_name()
+        name, now = _where()
         self._waiting_task[fut] = name
         seq = self._count
         self._count = seq + 1 if seq else self._first_event()
-        self._store.append((seq, loop.time(), name, label, kind, "wait",
+        self._store.append((seq, now, name, label, kind, "wait",
                             internal or operation, None, None, None))
 
     def wake(self, prim: Any, fut: object, how: str) -> None:
@@ -276,17 +280,16 @@ class Recorder:
         for fut in futs:
             target = waiting.get(fut)
             if target is not None:  # else the waiter began before this trace
-                seq = self._add(label, kind, name, now, "wake", how, target=target)
+                seq = self._count
+                self._count = seq + 1 if seq else self._first_event()
+                self._store.append((seq, now, name, label, kind, "wake", how, target, None, None))
                 woken_by[fut] = (seq, name)
 
     def resume(self, prim: Any, fut: Any, acquired: bool = False) -> None:
         """The waiter of ``fut`` runs again after being woken; with ``acquired``,
         it now also holds ``prim`` (same as a following ``acquired(prim)``)."""
         label, kind, internal, holders = self._labels.get(id(prim)) or self._resolve(prim)
-        loop = fut.get_loop()  # the running loop: it just resumed the waiter
-        task = _tasks_get(loop)
-        name = "callback" if task is None else task.get_name()
-        now = loop.time()
+        name, now = _where()
         store = self._store
         if self._waiting_task.pop(fut, None) is not None:
             cause, waker = self._woken_by.pop(fut, (None, None))
@@ -343,7 +346,9 @@ class Recorder:
         if woken is not None:
             target = self._waiting_task.get(woken)
             if target is not None:
-                seq = self._add(label, kind, name, now, "wake", how, target=target)
+                seq = self._count
+                self._count = seq + 1 if seq else self._first_event()
+                self._store.append((seq, now, name, label, kind, "wake", how, target, None, None))
                 self._woken_by[woken] = (seq, name)
 
     @property
