@@ -83,7 +83,11 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if not self.locked():
             self._value -= 1
-            self._take_permit(rec, _get_running_loop())
+            task = _tasks_get(_get_running_loop())
+            holders = self._holders
+            holders[task] = holders.get(task, 0) + 1
+            if rec is not None:
+                rec.acquired(self, task)
             return True
 
         waiters = self._waiters
@@ -106,8 +110,9 @@ class Semaphore(_ContextManagerMixin, Primitive):
             while self._value > 0 and waiters._pending:
                 if self._wake_up_next(rec, "pass-on") is None:
                     break
-        # Woken by its future: the bound loop is the running one.
-        self._take_permit(None, self._loop)
+        task = _tasks_get(self._loop)  # woken by its future: the bound loop runs
+        holders = self._holders
+        holders[task] = holders.get(task, 0) + 1
         if rec is not None:
             rec.resume(self, fut, acquired=True)
         return True
@@ -134,14 +139,6 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if rec is not None:
             rec.released(self, fut)
-
-    def _take_permit(self, rec: Any, loop: Any) -> None:
-        """Count a permit for the task running on ``loop`` and record it."""
-        task = _tasks_get(loop)
-        holders = self._holders
-        holders[task] = holders.get(task, 0) + 1
-        if rec is not None:
-            rec.acquired(self, task)
 
     def _wake_up_next(self, rec: Any, how: str) -> Any:
         """Hand a permit to the oldest live waiter; return its future, or None."""
