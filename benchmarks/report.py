@@ -118,8 +118,9 @@ def render_markdown(rows: list[Row], meta: dict[str, Any]) -> str:
         f"Measured with `python benchmarks/run.py{meta['argv']}` on Python {env['python']} "
         f"({env['platform']}), {meta['rounds']} interleaved rounds per workload, each in a "
         f"fresh event loop with the garbage collector off; medians. ratio = asyncprims / "
-        f"asyncio (below 1 is faster); anyio {meta.get('anyio') or 'not installed'} on its "
-        f"asyncio backend."
+        f"asyncio (below 1 is faster); "
+        + (f"anyio {meta['anyio']} on its asyncio backend." if meta.get("anyio")
+           else "anyio not measured.")
     )
     out = [
         head,
