@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import scenarios
@@ -600,3 +600,67 @@ def test_cancelling_waiters_newest_first_is_linear(kind: str) -> None:
     theirs_small, theirs_large = (scenarios.cancellation_work(asyncio, kind, n) for n in (100, 400))
     assert theirs_small >= 100 * 99 / 2
     assert theirs_large >= 12 * theirs_small
+
+
+def test_semaphore_release_with_several_holders_ends_the_releasers_hold() -> None:
+    async def main() -> None:
+        sem = asyncprims.Semaphore(3)
+        gate = asyncio.Event()
+
+        async def hold(release_early: bool) -> None:
+            await sem.acquire()
+            if not release_early:
+                await gate.wait()
+            sem.release()
+
+        tasks = [asyncio.create_task(hold(i == 1), name=f"t{i}") for i in range(3)]
+        await asyncio.sleep(0)
+        # t1 released its own permit, although t0 is the oldest holder.
+        assert sem.statistics().holders == (tasks[0], tasks[2])
+        sem.release()  # main holds nothing: the oldest hold (t0's) ends
+        assert sem.statistics().holders == (tasks[2],)
+        gate.set()
+        await asyncio.gather(*tasks)
+
+    run(main())
+
+
+# -- subclasses: the inlined fast paths never bypass an override -----------------------------
+
+
+def test_subclass_overrides_run_under_async_with() -> None:
+    calls: list[str] = []
+
+    class CountingLock(asyncprims.Lock):
+        async def acquire(self) -> Literal[True]:
+            calls.append("acquire")
+            return await super().acquire()
+
+        def release(self) -> None:
+            calls.append("release")
+            super().release()
+
+    class CountingSemaphore(asyncprims.Semaphore):
+        async def acquire(self) -> Literal[True]:
+            calls.append("sem acquire")
+            return await super().acquire()
+
+    async def main() -> None:
+        async with CountingLock():
+            pass
+        async with CountingSemaphore(1):
+            pass
+        async with asyncprims.Lock():  # the base classes keep their inlined paths
+            pass
+
+    run(main())
+    assert calls == ["acquire", "release", "sem acquire"]
+
+
+def test_blocking_outside_a_running_loop_is_a_clear_error() -> None:
+    lock = asyncprims.Lock()
+    lock._locked = True  # held: acquire() must block, and there is no loop to block in
+    coro = lock.acquire()
+    with pytest.raises(RuntimeError, match="no running event loop"):
+        coro.send(None)
+    assert not lock._waiters

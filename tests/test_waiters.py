@@ -252,3 +252,42 @@ def test_each_pending_future_is_scanned_once(loop: asyncio.AbstractEventLoop) ->
         queue.wake_next(None)
         queue.wake_first(None)
     assert scans <= 50 + 2 * 10
+
+
+def test_wake_all_with_a_settled_part_keeps_arrival_order(loop: asyncio.AbstractEventLoop) -> None:
+    # wake_all() hands the whole pending part over when nothing is settled, and
+    # appends it after the settled part otherwise.
+    queue, futs = filled(loop, 4)
+    assert queue.wake_next("a") is futs[0]  # futs[0] now settled, 1-3 pending
+    futs[2].cancel()
+    assert queue.wake_all("b") == [futs[1], futs[3]]
+    assert list(queue) == futs
+    assert list(queue._settled) == futs and not queue._pending
+    check_invariants(queue)
+
+
+def test_remove_and_discard_find_either_part(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 3)
+    queue.wake_next(None)  # futs[0] settled
+    queue.remove(futs[0])
+    queue.remove(futs[2])
+    assert list(queue) == [futs[1]]
+    with pytest.raises(ValueError):
+        queue.remove(futs[0])
+    queue.discard(futs[0])  # absent: no error
+    queue.discard(futs[1])
+    assert not queue
+    check_invariants(queue)
+
+
+def test_wake_first_moves_a_done_head_aside_and_wakes_nobody(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    queue, futs = filled(loop, 2)
+    futs[0].cancel()
+    assert queue.wake_first(True) is None
+    assert not futs[1].done()
+    assert list(queue) == futs
+    check_invariants(queue)
+    queue.remove(futs[0])  # the cancelled waiter's task leaves
+    assert queue.wake_first(True) is futs[1]
