@@ -675,10 +675,13 @@ async def barrier_cancel_waiter(p: Any, log: Log) -> None:
 # --------------------------------------------------------------------- timeouts
 # Real time with wide margins: the holder keeps the primitive for HOLD seconds,
 # the timed-out waiter gives up after SHORT; no step snapshots are taken while
-# time passes (the number of idle loop iterations is not deterministic).
+# time passes (the number of idle loop iterations is not deterministic).  SHORT
+# must also outlast the few loop steps a scenario takes to queue its patient
+# waiters behind the timed ones: at 0.01 s a stall of the (shared, 2-core) CI
+# machine once let the timeouts fire first.
 
-SHORT = 0.01
-HOLD = 0.1
+SHORT = 0.05
+HOLD = 0.25
 
 
 async def _timed(
