@@ -5,6 +5,7 @@ package prints now (nbval compares against them).  Never edit outputs by hand.
     python tools/run_notebooks.py 01 03      # those whose file name starts so
     python tools/run_notebooks.py --check    # execute into memory and report
                                              # notebooks whose outputs would change
+                                             # (cells nbval ignores are not compared)
 
 Metadata is kept clean: no execution timings, no kernel paths, no Python patch
 version, and ids are stable.  Each notebook runs in a fresh kernel started from
@@ -54,8 +55,16 @@ def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     return nb
 
 
+def _ignored(cell: nbformat.NotebookNode) -> bool:
+    """nbval does not compare this cell's output (its marker comment or tag)."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    return "nbval-ignore-output" in tags or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
+
+
 def _outputs(nb: nbformat.NotebookNode) -> list[object]:
-    return [cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"]
+    """The outputs nbval compares: every code cell's, except the ignored ones."""
+    return [None if _ignored(cell) else cell.get("outputs")
+            for cell in nb.cells if cell.cell_type == "code"]
 
 
 def main(argv: list[str] | None = None) -> int:
