@@ -84,18 +84,6 @@ _active: ContextVar[Recorder | None] = ContextVar("asyncprims_trace", default=No
 current_recorder = _active.get
 
 
-def _context(loop: Any) -> tuple[str, float]:
-    """(name of the task ``loop`` is running, or ``"callback"``; ``loop.time()``).
-
-    ``loop`` is the running loop: callers that know it (from a waiter future
-    or a task) pass it and save a lookup; ``None`` means "outside any loop".
-    """
-    if loop is None:
-        return "main", _time.monotonic()
-    task = _tasks_get(loop)
-    return ("callback" if task is None else task.get_name()), loop.time()
-
-
 #: (task, loop, clock) of the last event recorded in this context: the cache
 #: of :func:`_where`.  ``clock`` is ``loop.time``, or ``time.monotonic`` itself
 #: for loops that do not override ``time()`` (the same value, without a call).
@@ -103,7 +91,8 @@ _here: ContextVar[tuple[Any, Any, Any] | None] = ContextVar("asyncprims_here", d
 
 
 def _where() -> tuple[str, float]:
-    """``_context()`` of the running loop, without asking for the running loop.
+    """(name of the running task, or ``"callback"`` or ``"main"`` outside any task
+    or loop; the running loop's ``time()``), without asking for the running loop.
 
     Asking costs a getpid() system call on 3.10 and 3.11, so the task and loop
     are cached in the context.  A task runs in its own context, but tasks it
@@ -239,9 +228,10 @@ class Recorder:
     # -- what primitives call -----------------------------------------------------
     #
     # Each method resolves the primitive once (a dict hit after its first event)
-    # and the running task and loop time once.  Where the loop is known without
-    # asking (a waiter future's, a task's), it is taken from there: asking for
-    # the running loop costs a getpid() system call on Python 3.10 and 3.11.
+    # and the running task and loop time once: from the task when the caller
+    # passes it, else from _where()'s per-context cache (asking for the running
+    # loop costs a getpid() system call on Python 3.10 and 3.11).  Rows are
+    # appended inline: a call to _add() per event is measurable.
 
     def future(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[Any]:
         """A waiter future that can tell a timeout from a plain cancellation."""
