@@ -34,11 +34,6 @@ else:  # pragma: no cover - not an installed Python
         return None if loop is None else asyncio.current_task(loop)
 
 
-def _running_task() -> asyncio.Task[Any] | None:
-    """The current task, or None outside a task (or outside a running loop)."""
-    return _tasks_get(_get_running_loop())  # type: ignore[no-any-return,unused-ignore]
-
-
 class _ContextManagerMixin:
     """``async with primitive:`` acquires on entry and releases on exit."""
 
