@@ -15,6 +15,7 @@ to be compared with another run or with a golden file.
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -132,8 +133,16 @@ def run_with_timeout(coro: Awaitable[T], timeout: float = 10) -> T:
 
 
 def run_scenario(name: str, prims: ModuleType) -> list[Entry]:
+    """Run one scenario; return its log.  The garbage collector is off meanwhile:
+    late in a long test session a full collection can pause the loop for longer
+    than the real-time timeout scenarios allow between their steps."""
     log = Log()
-    run_with_timeout(SCENARIOS[name].func(prims, log))
+    gc.collect()
+    gc.disable()
+    try:
+        run_with_timeout(SCENARIOS[name].func(prims, log))
+    finally:
+        gc.enable()
     return log.entries
 
 
