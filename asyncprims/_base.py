@@ -86,7 +86,7 @@ class Primitive:
         if loop is not self._loop or loop is None:
             loop = self._get_loop()  # binds on first use, or raises
         fut = loop.create_future() if rec is None else rec.future(loop)
-        waiters._pending[fut] = None  # WaiterQueue.append
+        waiters.append(fut)
         if rec is not None:
             rec.wait(self, fut, operation)
         return fut

@@ -26,7 +26,7 @@ from ._base import (
     _get_running_loop,
     _tasks_get,
 )
-from ._waiters import _ABSENT, WaiterQueue
+from ._waiters import WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
 from .statistics import ConditionStatistics, EventStatistics, LockStatistics
 from .tracing import current_recorder
@@ -125,8 +125,7 @@ class Lock(_ContextManagerMixin, Primitive):
             try:
                 await fut
             finally:
-                if waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
-                    waiters.remove(fut)
+                waiters.remove(fut)
         except _CancelledError:
             if rec is not None:
                 rec.interrupt(self, fut)
@@ -217,8 +216,7 @@ class Event(Primitive):
                 rec.interrupt(self, fut)
             raise
         finally:
-            if self._waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
-                self._waiters.remove(fut)
+            self._waiters.remove(fut)
         if rec is not None:
             rec.resume(self, fut)
         return True
@@ -268,7 +266,7 @@ class Condition(_ContextManagerMixin, Primitive):
         self.release()
         try:
             try:
-                self._waiters._pending[fut] = None  # WaiterQueue.append
+                self._waiters.append(fut)
                 if rec is not None:
                     rec.wait(self, fut, "wait")
                 try:
@@ -278,8 +276,7 @@ class Condition(_ContextManagerMixin, Primitive):
                         rec.interrupt(self, fut)
                     raise
                 finally:
-                    if self._waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
-                        self._waiters.remove(fut)
+                    self._waiters.remove(fut)
                 if rec is not None:
                     rec.resume(self, fut)
                 return True

@@ -130,20 +130,15 @@ class Queue(Primitive, Generic[_T]):
     # Wake-ups.
 
     def _wakeup_next(self, waiters: WaiterQueue, how: str) -> None:
-        """Wake the oldest waiter that is not done, dropping done ones on the way.
-
-        ``WaiterQueue.popleft`` inline: the settled part first (a queue never
-        fills it, but order must not depend on that), then the pending part.
-        """
-        for part in (waiters._settled, waiters._pending):
-            while part:
-                waiter = part.popitem(last=False)[0]
-                if not waiter.done():
-                    waiter.set_result(None)
-                    rec = current_recorder()
-                    if rec is not None:
-                        rec.wake(self, waiter, how)
-                    return
+        """Wake the oldest waiter that is not done, dropping done ones on the way."""
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                rec = current_recorder()
+                if rec is not None:
+                    rec.wake(self, waiter, how)
+                return
 
     # Operations.
 

@@ -15,7 +15,7 @@ from ._base import (
     _get_running_loop,
     _tasks_get,
 )
-from ._waiters import _ABSENT, WaiterQueue
+from ._waiters import WaiterQueue
 from .statistics import SemaphoreStatistics
 from .tracing import current_recorder
 
@@ -69,12 +69,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
         waiters = self._waiters
         if self._value > 0 and not waiters._pending and not waiters._settled:
             self._value -= 1
-            task = _tasks_get(_get_running_loop())
-            holders = self._holders
-            holders[task] = holders.get(task, 0) + 1
-            rec = current_recorder()
-            if rec is not None:
-                rec.acquired(self, task)
+            self._take_permit(_tasks_get(_get_running_loop()), current_recorder())
             return
         await self.acquire()
 
@@ -83,11 +78,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if not self.locked():
             self._value -= 1
-            task = _tasks_get(_get_running_loop())
-            holders = self._holders
-            holders[task] = holders.get(task, 0) + 1
-            if rec is not None:
-                rec.acquired(self, task)
+            self._take_permit(_tasks_get(_get_running_loop()), rec)
             return True
 
         waiters = self._waiters
@@ -96,8 +87,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
             try:
                 await fut
             finally:
-                if waiters._settled.pop(fut, _ABSENT) is _ABSENT:  # woken: settled
-                    waiters.remove(fut)
+                waiters.remove(fut)
         except _CancelledError:
             if fut.done() and not fut.cancelled():
                 # A permit was handed to us but we will not use it: give it back.
@@ -110,9 +100,8 @@ class Semaphore(_ContextManagerMixin, Primitive):
             while self._value > 0 and waiters._pending:
                 if self._wake_up_next(rec, "pass-on") is None:
                     break
-        task = _tasks_get(self._loop)  # woken by its future: the bound loop runs
-        holders = self._holders
-        holders[task] = holders.get(task, 0) + 1
+        # Woken by its future: the bound loop is the running one.
+        self._take_permit(_tasks_get(self._loop), None)
         if rec is not None:
             rec.resume(self, fut, acquired=True)
         return True
@@ -139,6 +128,14 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if rec is not None:
             rec.released(self, fut)
+
+    def _take_permit(self, task: Any, rec: Any) -> None:
+        """Count one permit for ``task`` (None outside a task) and, when ``rec``
+        is given, record the acquisition."""
+        holders = self._holders
+        holders[task] = holders.get(task, 0) + 1
+        if rec is not None:
+            rec.acquired(self, task)
 
     def _wake_up_next(self, rec: Any, how: str) -> Any:
         """Hand a permit to the oldest live waiter; return its future, or None."""
