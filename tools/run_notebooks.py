@@ -5,7 +5,9 @@ package prints now (nbval compares against them).  Never edit outputs by hand.
     python tools/run_notebooks.py 01 03      # those whose file name starts so
     python tools/run_notebooks.py --check    # execute into memory and report
                                              # notebooks whose outputs would change
-                                             # (cells nbval ignores are not compared)
+                                             # (compared as nbval does: text only,
+                                             # streams joined, sanitized, ignored
+                                             # cells skipped)
 
 Metadata is kept clean: no execution timings, no kernel paths, no Python patch
 version, and ids are stable.  Each notebook runs in a fresh kernel started from
@@ -16,7 +18,10 @@ this interpreter, with notebooks/ as the working directory and MPLBACKEND unset
 from __future__ import annotations
 
 import argparse
+import configparser
+import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -61,9 +66,48 @@ def _ignored(cell: nbformat.NotebookNode) -> bool:
     return "nbval-ignore-output" in tags or cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
 
 
+def _sanitizers() -> list[tuple[re.Pattern[str], str]]:
+    """The regex replacements nbval applies (tests/nbval_sanitize.cfg)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "tests" / "nbval_sanitize.cfg")
+    return [(re.compile(config[name]["regex"]), config[name]["replace"])
+            for name in config.sections()]
+
+
+def _comparable(output: nbformat.NotebookNode, sanitize: list[tuple[re.Pattern[str], str]]) -> str:
+    """An output as nbval compares it: text only (images and metadata are not
+    compared), with the sanitizing replacements applied."""
+    kept = {key: value for key, value in output.items()
+            if key not in ("metadata", "execution_count")}
+    if "data" in kept:
+        kept["data"] = {mime: value for mime, value in kept["data"].items()
+                        if not mime.startswith("image/")}
+    text = json.dumps(kept, sort_keys=True)
+    for pattern, replacement in sanitize:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _coalesced(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
+    """Consecutive stream outputs to one stream joined, as nbval compares them:
+    where the kernel splits printed text into chunks depends on timing."""
+    merged: list[nbformat.NotebookNode] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")):
+            merged[-1] = nbformat.from_dict({**previous, "text": previous["text"] + output["text"]})
+        else:
+            merged.append(output)
+    return merged
+
+
 def _outputs(nb: nbformat.NotebookNode) -> list[object]:
     """The outputs nbval compares: every code cell's, except the ignored ones."""
-    return [None if _ignored(cell) else cell.get("outputs")
+    sanitize = _sanitizers()
+    return [None if _ignored(cell)
+            else [_comparable(o, sanitize) for o in _coalesced(cell.get("outputs", []))]
             for cell in nb.cells if cell.cell_type == "code"]
 
 
