@@ -21,6 +21,7 @@ Unnamed primitives are numbered in the order the report first mentions them.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -263,21 +264,32 @@ def _find_cycle(records: list[BlockedTask]) -> list[str] | None:
     return None
 
 
-def describe_blocked_tasks(tasks: Iterable[asyncio.Task[Any]]) -> DeadlockError:
+#: One wait-for edge of a deadlock, for the trace: (task name, primitive or
+#: None, operation, the task it waits for or None, part of the cycle).
+DeadlockEdge = tuple[str, Any, str, "str | None", bool]
+
+
+def describe_blocked_tasks(
+    tasks: Iterable[asyncio.Task[Any]], edges: list[DeadlockEdge] | None = None
+) -> DeadlockError:
     """A :class:`DeadlockError` explaining why ``tasks`` (all pending) are stuck.
 
     Call it before the tasks are cancelled: it reads their suspended frames.
+    With ``edges``, also appends the wait-for edges (see ``DeadlockEdge``), in
+    report order, for :meth:`~asyncprims.tracing.Recorder.deadlock`.
     """
     pending = sorted(
         (task for task in tasks if not task.done()), key=lambda task: _natural_key(task.get_name())
     )
     describer = _Describer()
     records = []
+    waited_on: list[Primitive | None] = []
     for task in pending:
         found = _primitive_frames(task)
         records.append(
             describer.primitive_wait(task, found) if found else describer.other_wait(task)
         )
+        waited_on.append(_owner_of(found[0][0]) if found else None)
     count = len(records)
     verb = "task is" if count == 1 else "tasks are"
     lines = [f"deadlock: {count} {verb} blocked and nothing can wake them"]
@@ -285,4 +297,18 @@ def describe_blocked_tasks(tasks: Iterable[asyncio.Task[Any]]) -> DeadlockError:
     cycle = _find_cycle(records)
     if cycle is not None:
         lines.append(f"  cycle: {' -> '.join(repr(name) for name in cycle)}")
+    if edges is not None:
+        in_cycle = set(itertools.pairwise(cycle)) if cycle is not None else set()
+        for record, prim in zip(records, waited_on):
+            targets = record.holders + record.awaiting or (None,)
+            for target in targets:
+                edges.append((record.task, prim, record.operation, target,
+                               (record.task, target) in in_cycle))
     return DeadlockError("\n".join(lines), records)
+
+
+def _owner_of(prim: Primitive) -> Primitive:
+    """The primitive a helper stands for (a Queue's join Event, a Barrier's Condition)."""
+    while prim._trace_owner is not None:
+        prim = prim._trace_owner
+    return prim

@@ -7,40 +7,66 @@ Lines never end in spaces.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING
 
+from ._axis import format_seconds
 from .timeline import instant_kind
 
 if TYPE_CHECKING:
+    from ._axis import Axis
     from .timeline import Timeline
 
-WAITING_CHAR = "."
 HOLDING_CHAR = "#"
 BOTH_CHAR = "%"
+WORKING_CHAR = "="
+#: Fill of a waiting span, by what it waits for (``Span.operation``).
+WAITING_CHARS = {
+    "acquire": ".",
+    "wait": "~",
+    "get": ",",
+    "put": ";",
+    "join": "_",
+    "barrier": "|",
+}
+_WAITING_WORDS = {
+    "acquire": "waiting to acquire",
+    "wait": "waiting in wait()",
+    "get": "waiting to get",
+    "put": "waiting to put",
+    "join": "waiting in join()",
+    "barrier": "waiting at a barrier",
+}
 #: Instant markers, strongest first: when several fall in one column the first wins.
 INSTANT_CHARS = {
+    "deadlock": "D",
     "trip": "T",
     "abort": "A",
     "reset": "R",
     "shutdown": "X",
+    "cancel": "x",
+    "timeout": "t",
     "set": "!",
-    "clear": "_",
+    "clear": "c",
     "notify": "*",
     "put": "+",
     "get": "-",
-    "task_done": "=",
-    "pass": ":",
+    "task_done": "v",
+    "pass": "o",
     "release": "^",
     "wake": ">",
 }
 _INSTANT_WORDS = {
+    "deadlock": "deadlocked here",
     "wake": "woke a waiter",
-    "pass": "barrier pass",
+    "pass": "passed the barrier",
     "release": "released another's hold",
+    "cancel": "wait cancelled",
+    "timeout": "wait timed out",
 }
 _LABEL_WIDTH = 16
-_MIN_DT = 1e-4  # ticks (every 10 columns) are then whole milliseconds
+_DETAIL_LINES = 10  # per detail section, before "... N more"
 
 
 def _fit(text: str, width: int) -> str:
@@ -50,13 +76,11 @@ def _fit(text: str, width: int) -> str:
     return text[: max(width - 2, 0)] + ".." if width > 2 else text[:width]
 
 
-def _column_seconds(end: float, columns: int) -> float:
-    """The smallest 1-2-5 step (>= 0.1 ms) such that ``columns`` cells cover ``end``."""
-    raw = end / max(columns - 1, 1)
-    if raw <= _MIN_DT:
-        return _MIN_DT
+def _nice_step(raw: float) -> float:
+    """The smallest round number (1, 2, 2.5, 4 or 5 times a power of ten; each
+    divides the next power of ten) >= ``raw`` (> 0)."""
     exponent = math.floor(math.log10(raw))
-    for mantissa in (1, 2, 5, 10):
+    for mantissa in (1, 2, 2.5, 4, 5, 10):
         step = round(mantissa * 10.0**exponent, 12)
         if step >= raw * (1 - 1e-9):
             return step
@@ -69,172 +93,261 @@ def _format_seconds(seconds: float) -> str:
     return f"{round(seconds * 1000, 6):g} ms"
 
 
-def render_chart(timeline: Timeline, width: int = 72, max_lanes: int | None = None) -> str:
-    """The timeline as text: a time axis, one lane per task, a legend.
+class _Grid:
+    """Positions -> columns: one column is ``unit`` (a round number of seconds
+    between instants, or of steps), chosen so that the axis fits ``room``."""
 
-    Layout: a label column (task names, at most 16 characters), the chart
-    (one column = a 1-2-5 step of seconds, at least 0.1 ms, chosen so the whole
-    trace fits), then a note listing the primitives each task touched.  A
-    column shows ``.`` while the task waits, ``#`` while it holds something,
-    ``%`` when both, and an instant marker (``+`` put, ``>`` woke a waiter, ...)
-    when one happened in it.  Lines are at most ``max(width, 40)`` characters
-    and carry no trailing spaces.
+    def __init__(self, axis: Axis, room: int) -> None:
+        self.axis = axis
+        end = axis.end
+        self.unit = _nice_step(end / max(room - 1, 1)) if end > 0 else 1.0
+        self.columns = min(int(end / self.unit + 1e-9) + 1, room) if end > 0 else 1
+
+    def column(self, x: float) -> int:
+        return min(max(int(x / self.unit + 0.5 - 1e-9), 0), self.columns - 1)
+
+
+def render_chart(
+    timeline: Timeline,
+    width: int = 72,
+    max_lanes: int | None = None,
+    axis: str = "causal",
+    details: bool = True,
+) -> str:
+    """The timeline as text: a ruler, one lane per task, a legend and details.
+
+    Layout: a label column (task names, at most 16 characters), the chart, then
+    the primitives each task touched.  Columns follow :mod:`asyncprims._axis`
+    (the same positions as the matplotlib chart): on the ruler ``-`` is clock
+    time (one column = a round number of seconds) and ``:`` an instant spread
+    over its causal steps.  A lane shows what the task is doing (``#`` holding,
+    ``=`` working on a queue item, a waiting character per operation, ``%``
+    holding while waiting) and a marker where something happened (``>`` woke a
+    waiter, ``+`` put, ``D`` deadlocked, ...).  With ``details``, the wake-ups,
+    the items each task got and any deadlock are listed below.  Lines are at most
+    ``max(width, 40)`` characters and carry no trailing spaces.
     """
     events = timeline.events
     if not events:
         return "(no events recorded)"
     width = max(width, 40)
+    positions = timeline.axis(axis)
     lanes, hidden = timeline.visible_lanes(max_lanes)
     lane_index = {task: i for i, task in enumerate(lanes)}
     notes: dict[str, dict[str, None]] = {task: {} for task in lanes}
     for event in events:
-        if event.task in notes:
+        if event.task in notes and event.primitive:
             notes[event.task].setdefault(event.primitive)
     note_text = {task: ", ".join(labels) for task, labels in notes.items()}
     label_width = min(max(len("time (s)"), *(len(t) for t in lanes)), _LABEL_WIDTH)
     note_width = min(max(len(n) for n in note_text.values()), max(12, width // 4))
-    chart_width = max(width - label_width - 1 - (note_width + 2 if note_width else 0), 10)
+    room = max(width - label_width - 1 - (note_width + 2 if note_width else 0), 10)
+    grid = _Grid(positions, room)
+    columns = grid.columns
 
-    end = timeline.end
-    dt = _column_seconds(end, chart_width)
-    columns = min(int(end / dt + 1e-9) + 1, chart_width)
-
-    def column(t: float) -> int:
-        return min(max(int(t / dt + 1e-9), 0), columns - 1)
-
-    states = _lane_states(timeline, lane_index, columns, dt)
-    marks: list[list[str | None]] = [[None] * columns for _ in lanes]
-    rank = {action: i for i, action in enumerate(INSTANT_CHARS)}
-    used: set[str] = set()
-    origin = timeline.origin
-    for event in events:
-        row = lane_index.get(event.task)
-        kind = "wake" if event.action == "wake" else instant_kind(event)
-        if row is None or kind is None:
-            continue
-        c = column(event.time - origin)
-        current = marks[row][c]
-        if current is None or rank[kind] < rank[current]:
-            marks[row][c] = kind
-    fill = {0: " ", 1: WAITING_CHAR, 2: HOLDING_CHAR, 3: BOTH_CHAR}
-    ruler = "".join("+" if c % 10 == 0 else "-" for c in range(columns))
-    lines = [
-        _axis_line(label_width, dt, columns, width - label_width - 1),
-        " " * (label_width + 1) + ruler,
-    ]
-    seen_states = 0
+    cells, used = _lane_cells(timeline, grid, lane_index)
+    ruler, ticks = _ruler(positions, grid)
+    lines = [_axis_line(label_width, ticks, columns, width - label_width - 1, positions.mode)]
+    lines.append(" " * (label_width + 1) + ruler)
     for row, task in enumerate(lanes):
-        cells = []
-        for c in range(columns):
-            seen_states |= 1 << states[row][c]
-            action = marks[row][c]
-            if action is not None:
-                used.add(action)
-                cells.append(INSTANT_CHARS[action])
-            else:
-                cells.append(fill[states[row][c]])
-        line = f"{_fit(task, label_width):<{label_width}} {''.join(cells)}"
+        line = f"{_fit(task, label_width):<{label_width}} {''.join(cells[row])}"
         if note_width:
             line = f"{line:<{label_width + 1 + columns}}  {_fit(note_text[task], note_width)}"
         lines.append(line.rstrip())
-    legend = [f"{WAITING_CHAR} waiting", f"{HOLDING_CHAR} holding"]
-    if seen_states & (1 << 3):
-        legend.append(f"{BOTH_CHAR} holding+waiting")
-    legend += [f"{INSTANT_CHARS[a]} {_INSTANT_WORDS.get(a, a)}" for a in INSTANT_CHARS if a in used]
+    legend = [f"{char} {words}" for char, words in used]
     lines += _wrap("legend:", legend, width)
-    lines += _wrap(
-        "scale: ", [f"1 column = {_format_seconds(dt)};", "right: primitives used"], width
-    )
+    lines += _wrap("scale: ", _scale_words(positions, grid), width)
     if hidden:
         lines.append(f"... {hidden} more tasks not shown (max_lanes={max_lanes})")
     if timeline.dropped:
         lines.append(f"note: {timeline.dropped} earlier events were dropped (max_events)")
+    if details:
+        lines += _details(timeline, width)
     return "\n".join(lines)
 
 
-def _lane_states(
-    timeline: Timeline, lane_index: dict[str, int], columns: int, dt: float
-) -> list[list[int]]:
-    """Per lane and column: 0 idle, 1 waiting, 2 holding, 3 both.
-
-    A column shows the state that covers most of it, where "both" is the time
-    a waiting span overlaps a holding one; a column touched only by zero-length
-    spans shows their state.  So a hand-off inside one column (wait ends,
-    hold starts) shows one state, never a spurious "both".
-    """
-    per_lane: list[dict[str, list[tuple[float, float]]]] = [
-        {"waiting": [], "holding": []} for _ in lane_index
-    ]
+def _lane_cells(
+    timeline: Timeline, grid: _Grid, lane_index: dict[str, int]
+) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """Per lane, one character per column; and the legend entries used, in order."""
+    positions = grid.axis
+    columns = grid.columns
+    # Per lane and column: bit 1 waiting, 2 holding, 4 working; the waiting operation.
+    full = [[0] * columns for _ in lane_index]
+    touched = [[0] * columns for _ in lane_index]
+    operation: list[list[str]] = [[""] * columns for _ in lane_index]
+    bits = {"waiting": 1, "holding": 2, "working": 4}
     for span in timeline.spans():
         row = lane_index.get(span.task)
-        if row is not None:
-            per_lane[row][span.state].append((span.start, span.end))
-    states = []
-    for intervals in per_lane:
-        cover = [[0.0, 0.0, 0.0, 0.0] for _ in range(columns)]  # by state 0..3
-        touched = [0] * columns
-        waiting, holding = _union(intervals["waiting"]), _union(intervals["holding"])
-        both = _intersect(waiting, holding)
-        for state, union in ((1, waiting), (2, holding), (3, both)):
-            for start, end in union:
-                first = min(int(start / dt + 1e-9), columns - 1)
-                last = max(first, min(math.ceil(end / dt - 1e-9) - 1, columns - 1))
-                for c in range(first, last + 1):
-                    touched[c] |= state
-                    overlap = min(end, (c + 1) * dt) - max(start, c * dt)
-                    cover[c][state] += max(overlap, 0.0)
-        row_states = []
+        if row is None:
+            continue
+        first = grid.column(positions.x(span.start_seq))
+        if span.end_seq is None:
+            last = columns  # open to the end of the trace: include the last column
+        else:
+            last = grid.column(positions.x(span.end_seq))
+            if span.open:
+                last += 1
+        bit = bits[span.state]
+        target = full if last > first else touched
+        for c in range(first, max(last, first + 1)):
+            target[row][c] |= bit
+            if bit == 1:
+                operation[row][c] = span.operation
+    marks: list[list[str | None]] = [[None] * columns for _ in lane_index]
+    rank = {action: i for i, action in enumerate(INSTANT_CHARS)}
+    for event in timeline.events:
+        row = lane_index.get(event.task)
+        if row is None:
+            continue
+        kind = event.action if event.action in ("wake", "deadlock") else instant_kind(event)
+        if kind is None:
+            continue
+        c = grid.column(positions.x(event.seq))
+        current = marks[row][c]
+        if current is None or rank[kind] < rank[current]:
+            marks[row][c] = kind
+    used_fill: dict[str, None] = {}
+    used_marks: set[str] = set()
+    cells: list[list[str]] = []
+    for row in range(len(lane_index)):
+        line = []
         for c in range(columns):
-            w, h, b = cover[c][1] - cover[c][3], cover[c][2] - cover[c][3], cover[c][3]
-            if b > 0 and b >= w and b >= h:
-                row_states.append(3)
-            elif h > 0 and h >= w:
-                row_states.append(2)
-            elif w > 0:
-                row_states.append(1)
+            mark = marks[row][c]
+            if mark is not None:
+                used_marks.add(mark)
+                line.append(INSTANT_CHARS[mark])
+                continue
+            state = full[row][c] or touched[row][c]
+            if state & 1 and state & 2:
+                char, words = BOTH_CHAR, "holding while waiting"
+            elif state & 2:
+                char, words = HOLDING_CHAR, "holding"
+            elif state & 4:
+                char, words = WORKING_CHAR, "working on an item"
+            elif state & 1:
+                op = operation[row][c]
+                char = WAITING_CHARS.get(op, ".")
+                words = _WAITING_WORDS.get(op, f"waiting in {op}")
             else:
-                row_states.append(2 if touched[c] & 2 else touched[c] & 1)
-        states.append(row_states)
-    return states
+                line.append(" ")
+                continue
+            used_fill.setdefault(f"{char} {words}")
+            line.append(char)
+        cells.append(line)
+    order = [HOLDING_CHAR, WORKING_CHAR, *WAITING_CHARS.values(), BOTH_CHAR]
+    legend = sorted(
+        (entry.split(" ", 1) for entry in used_fill), key=lambda pair: order.index(pair[0])
+    )
+    legend_pairs = [(char, words) for char, words in legend]
+    legend_pairs += [
+        (INSTANT_CHARS[a], _INSTANT_WORDS.get(a, a)) for a in INSTANT_CHARS if a in used_marks
+    ]
+    return cells, legend_pairs
 
 
-def _union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+def _ruler(positions: Axis, grid: _Grid) -> tuple[str, list[tuple[int, float]]]:
+    """The ruler (``+`` ticks, ``-`` clock time, ``:`` expanded instants) and the
+    (column, seconds) ticks whose labels fit."""
+    columns = grid.columns
+    ruler = ["-"] * columns
+    if positions.mode != "time":
+        for instant in positions.expanded_instants():
+            for c in range(grid.column(instant.start), grid.column(instant.end) + 1):
+                ruler[c] = ":"
+    ticks: list[tuple[int, float]] = []
+    # Labels are up to ~6 characters: keep ticks 8 columns apart, instants first.
+    gap = 8 / columns if columns > 1 else 0.0
+    # Round times share the columns that clock time gets, one label per ~10.
+    time_columns = columns * positions.duration / positions.end if positions.end > 0 else 0
+    max_ticks = max(2, int(time_columns // 10) + 1)
+    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap):
+        c = grid.column(x)
+        if all(c != other for other, _ in ticks):
+            ticks.append((c, seconds))
+    for c, _ in ticks:
+        ruler[c] = "+"
+    return "".join(ruler), ticks
 
 
-def _intersect(
-    a: list[tuple[float, float]], b: list[tuple[float, float]]
-) -> list[tuple[float, float]]:
-    """Intersection of two sorted, disjoint interval lists (positive-length parts only)."""
-    out, i, j = [], 0, 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if start < end:
-            out.append((start, end))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
-
-
-def _axis_line(label_width: int, dt: float, columns: int, room: int) -> str:
-    """``time (s)`` then a tick label every 10 columns, while it fits in ``room``."""
-    tick = 10 * dt
-    decimals = max(0, -math.floor(math.log10(tick) + 1e-9))
-    axis = [" "] * columns
-    for c in range(0, columns, 10):
-        label = f"{c // 10 * tick:.{decimals}f}"
-        if c + len(label) > room and c:
-            break
+def _axis_line(
+    label_width: int, ticks: list[tuple[int, float]], columns: int, room: int, mode: str
+) -> str:
+    """``time (s)`` then the tick labels that fit without touching each other."""
+    axis = [" "] * max(columns, 1)
+    step = min((b[1] - a[1] for a, b in itertools.pairwise(ticks) if b[1] > a[1]), default=None)
+    free_from = 0
+    for c, seconds in ticks:
+        label = format_seconds(seconds, step)
+        if c < free_from or c + len(label) > room:
+            continue
+        if c + len(label) > len(axis):
+            axis += [" "] * (c + len(label) - len(axis))
         axis[c : c + len(label)] = label
-    return f"{'time (s)':<{label_width}} {''.join(axis)}".rstrip()
+        free_from = c + len(label) + 1
+    head = "time (s)"
+    return f"{head:<{label_width}} {''.join(axis)}".rstrip()
+
+
+def _scale_words(positions: Axis, grid: _Grid) -> list[str]:
+    if positions.mode == "steps":
+        return [f"1 column = {grid.unit:g} step (time not to scale);", "right: primitives used"]
+    words = [f"1 column = {_format_seconds(grid.unit)}"]
+    if positions.mode == "causal" and positions.expanded_instants():
+        words[0] += " between instants;"
+        words.append("':' one instant spread over its causal steps;")
+    else:
+        words[0] += ";"
+    words.append("right: primitives used")
+    return words
+
+
+def _details(timeline: Timeline, width: int) -> list[str]:
+    """Who woke whom, who got which item, and the deadlock, each when there is any."""
+    lines: list[str] = []
+    origin = timeline.origin
+    pairs = timeline.wakes()
+    if pairs:
+        lines.append("wake-ups (waker -> woken, by):")
+        shown = pairs[:_DETAIL_LINES]
+        stamps = [f"{format_seconds(wake.time - origin)} s" for wake, _ in shown]
+        stamp_width = max(len(stamp) for stamp in stamps)
+        for stamp, (wake, resume) in zip(stamps, shown):
+            text = f"  {stamp:>{stamp_width}}  {wake.task} -> {resume.task}"
+            text += f"  {wake.detail} {timeline.describe(wake.primitive)}"
+            lines.append(_fit(text, width))
+        if len(pairs) > _DETAIL_LINES:
+            lines.append(f"  ... {len(pairs) - _DETAIL_LINES} more (Timeline.wakes())")
+    flows = timeline.item_flows()
+    if flows:
+        lines.append("items (numbered per queue in put order), by the task that got them:")
+        got: dict[tuple[str, str], list[int]] = {}
+        for _, get, number in flows:
+            got.setdefault((get.task, get.primitive), []).append(number)
+        rows = list(got.items())
+        for (task, primitive), numbers in rows[:_DETAIL_LINES]:
+            text = f"  {task} <- {timeline.describe(primitive)}: " + " ".join(
+                f"#{n}" for n in numbers)
+            lines.append(_fit(text, width))
+        if len(rows) > _DETAIL_LINES:
+            lines.append(f"  ... {len(rows) - _DETAIL_LINES} more (Timeline.item_flows())")
+    for deadlock in timeline.deadlocks():
+        lines.append(f"deadlock at {format_seconds(deadlock.time)} s:")
+        waits: dict[tuple[str, str], list[str]] = {}
+        for task, primitive, holder in deadlock.edges:
+            waits.setdefault((task, primitive), []).extend([holder] if holder else [])
+        for (task, primitive), holders in list(waits.items())[:_DETAIL_LINES]:
+            if primitive:
+                held = f", held by {', '.join(holders)}" if holders else ""
+                text = f"  {task} waits for {timeline.describe(primitive)}{held}"
+            else:
+                text = f"  {task} awaits {', '.join(holders) or 'something'}"
+            lines.append(_fit(text, width))
+        if len(waits) > _DETAIL_LINES:
+            lines.append(f"  ... {len(waits) - _DETAIL_LINES} more")
+        if deadlock.cycle:
+            lines.append(_fit("  cycle: " + " -> ".join(deadlock.cycle), width))
+    return lines
 
 
 def _wrap(head: str, items: list[str], width: int) -> list[str]:
@@ -242,7 +355,7 @@ def _wrap(head: str, items: list[str], width: int) -> list[str]:
     lines: list[str] = []
     current = head
     for item in items:
-        if len(current) + 2 + len(item) > width and current.strip():
+        if len(current) + 2 + len(item) > width and current != head:
             lines.append(current)
             current = " " * len(head)
         current = f"{current}  {item}"
@@ -265,6 +378,8 @@ def render_summary(timeline: Timeline) -> str:
     order = {label: i for i, label in enumerate(kinds)}
     rows: dict[tuple[str, str], list[float]] = {}  # waits, total, longest, held, open
     for span in spans:
+        if span.state == "working":
+            continue
         row = rows.setdefault((span.task, span.primitive), [0, 0.0, 0.0, -1.0, 0])
         if span.state == "waiting":
             row[0] += 1

@@ -49,8 +49,8 @@ from collections.abc import Callable, Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
-from ._deadlock import BlockedTask, DeadlockError, describe_blocked_tasks
-from .tracing import _here
+from ._deadlock import BlockedTask, DeadlockEdge, DeadlockError, describe_blocked_tasks
+from .tracing import _here, current_recorder
 
 __all__ = ["BlockedTask", "DeadlockError", "run"]
 
@@ -267,8 +267,15 @@ def _run_on(loop: ClockedEventLoop, coro: Coroutine[Any, Any, _T], debug: bool |
             result: _T = loop.run_until_complete(main)
             return result
         except _Deadlocked:
-            error = describe_blocked_tasks(asyncio.all_tasks(loop))
-            _cancel_and_drain(loop)
+            recorder = current_recorder()
+            edges: list[DeadlockEdge] | None = None if recorder is None else []
+            error = describe_blocked_tasks(asyncio.all_tasks(loop), edges)
+            if recorder is None:
+                _cancel_and_drain(loop)
+            else:  # the deadlock is the trace's last word on these tasks
+                recorder.deadlock(loop.time(), edges or ())
+                with recorder.paused():
+                    _cancel_and_drain(loop)
             raise error from None
         except BaseException:
             if main.done() and not main.cancelled():

@@ -200,6 +200,25 @@ async def barrier_scenario(prims: Any = None, *, runners: int = 3, rounds: int =
                            for n in range(runners)))
 
 
+async def deadlock_scenario(prims: Any = None, *, think: float = 0.1) -> None:
+    """Two philosophers each take one fork, think, then reach for the other's."""
+    prims = prims or _default_prims()
+    fork_a, fork_b = _make(prims, "Lock", "fork A"), _make(prims, "Lock", "fork B")
+
+    async def philosopher(name: str, first: Any, second: Any) -> None:
+        async with first:
+            print(f"{name}: has the first fork, thinking")
+            await asyncio.sleep(think)
+            print(f"{name}: reaching for the second fork")
+            async with second:
+                print(f"{name}: eating")  # never printed: each holds what the other needs
+
+    await asyncio.gather(
+        asyncio.create_task(philosopher("Plato", fork_a, fork_b), name="Plato"),
+        asyncio.create_task(philosopher("Kant", fork_b, fork_a), name="Kant"),
+    )
+
+
 @dataclass(frozen=True)
 class Demo:
     """A named scenario: ``scenario(prims, **params)`` prints its transcript."""
@@ -220,14 +239,20 @@ DEMOS: dict[str, Demo] = {
         Demo("semaphore", "Semaphore: five workers, two slots", semaphore_scenario, False),
         Demo("barrier", "Barrier: runners wait for each other at the line",
              barrier_scenario, False),
+        Demo("deadlock", "Deadlock: two philosophers take two forks in opposite orders",
+             deadlock_scenario, False),
     )
 }
 
 
 def run_demo(name: str, *, virtual_time: bool = True, max_events: int | None = None,
              **params: Any) -> Any:
-    """Run scenario ``name`` under a trace (it prints its transcript) and return the Timeline."""
-    from .clock import run
+    """Run scenario ``name`` under a trace (it prints its transcript) and return the Timeline.
+
+    A scenario that deadlocks (``"deadlock"``) prints the DeadlockError's report
+    instead of raising it; the timeline records the deadlock.
+    """
+    from .clock import DeadlockError, run
     from .tracing import trace
 
     try:
@@ -235,5 +260,8 @@ def run_demo(name: str, *, virtual_time: bool = True, max_events: int | None = N
     except KeyError:
         raise ValueError(f"unknown demo {name!r}; choose one of {', '.join(DEMOS)}") from None
     with trace(max_events=max_events) as timeline:
-        run(demo.scenario(**params), virtual_time=virtual_time)
+        try:
+            run(demo.scenario(**params), virtual_time=virtual_time)
+        except DeadlockError as error:
+            print(error.report)
     return timeline

@@ -178,7 +178,7 @@ class Queue(Primitive, Generic[_T]):
         self._finished._value = False  # Event.clear(), whose record a join helper drops anyway
         rec = current_recorder()
         if rec is not None:
-            rec.instant(self, "put", value=self.qsize())
+            rec.put_item(self, item, self.qsize())
         if self._getters._pending or self._getters._settled:  # cheaper than __bool__
             self._wakeup_next(self._getters, "put")
 
@@ -217,7 +217,7 @@ class Queue(Primitive, Generic[_T]):
         item = self._get()
         rec = current_recorder()
         if rec is not None:
-            rec.instant(self, "get", value=self.qsize())
+            rec.got_item(self, item, self.qsize())
         if self._putters._pending or self._putters._settled:  # cheaper than __bool__
             self._wakeup_next(self._putters, "get")
         return item
@@ -258,6 +258,8 @@ class Queue(Primitive, Generic[_T]):
                 self._finished._set("shutdown")
         rec = current_recorder()
         if rec is not None:
+            if immediate:
+                rec.forget_items(self)
             rec.instant(self, "shutdown", "immediate" if immediate else "", value=self.qsize())
         for waiters in (self._getters, self._putters):
             while waiters:

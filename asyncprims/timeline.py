@@ -16,19 +16,29 @@ Pairing rules (the contract of :meth:`Timeline.spans`)
   semaphore, a release closes *T*'s most recent open hold, so *T*'s holds on
   one primitive always nest.  ``detail`` is ``"released by X"`` when another
   task or a callback released it.
+* **working** (queues): from a task's ``get`` on a queue to its next
+  ``task_done`` on that queue: the task works on that item.  ``item`` is the
+  item's number on that queue (1 for the first item put), known from the
+  ``get`` event's ``cause`` (the ``seq`` of the ``put`` that brought it).  Only
+  for queues whose trace contains a ``task_done``; a get followed by another
+  get before any task_done starts no working span.
 * A span still open when the trace ends ends at the last event's time and has
-  ``open=True``.  Endings whose start was dropped (``trace(max_events=...)``)
-  are ignored.
-* All times are seconds relative to :attr:`Timeline.origin`.
+  ``open=True``; one still open when a later ``deadlock`` event names its task
+  ends there instead (``"deadlocked"`` in ``detail``).  Endings whose start was
+  dropped (``trace(max_events=...)``) are ignored.
+* All times are seconds relative to :attr:`Timeline.origin`; ``start_seq`` and
+  ``end_seq`` name the events a span runs between (``end_seq`` is the deadlock
+  event, or None, for an open span), which places it on the causal axis.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._axis import Axis
+from ._spans import _WAIT_ENDINGS, Deadlock, Span, cycle_of, number_items, pair_spans
 from .tracing import TraceEvent
 
 if TYPE_CHECKING:
@@ -36,7 +46,14 @@ if TYPE_CHECKING:
 
     from .tracing import Recorder
 
-__all__ = ["INSTANT_ACTIONS", "Span", "Timeline", "describe_primitive", "instant_kind"]
+__all__ = [
+    "INSTANT_ACTIONS",
+    "Deadlock",
+    "Span",
+    "Timeline",
+    "describe_primitive",
+    "instant_kind",
+]
 
 #: Point events drawn as markers (in the chart, the text chart and the Chrome trace),
 #: plus ``"release"`` for a release of a hold that belongs to another task.
@@ -52,8 +69,20 @@ INSTANT_ACTIONS = (
     "pass",
     "reset",
     "abort",
+    "cancel",
+    "timeout",
     "release",
 )
+
+#: What a waiting span waits for, by the ``wait`` event's operation, in words.
+WAIT_OPERATIONS = {
+    "acquire": "to acquire",
+    "wait": "in wait()",
+    "get": "to get",
+    "put": "to put",
+    "join": "in join()",
+    "barrier": "at a barrier",
+}
 
 
 def instant_kind(event: TraceEvent) -> str | None:
@@ -61,39 +90,11 @@ def instant_kind(event: TraceEvent) -> str | None:
 
     Releases count only when the releaser is not the holder (a callback
     releasing a task's lock): the holder's own release is the end of its bar.
+    A ``cancel`` or ``timeout`` marks where a wait was given up.
     """
     if event.action == "release":
         return "release" if event.target not in (None, event.task) else None
     return event.action if event.action in INSTANT_ACTIONS else None
-
-
-_WAIT_ENDINGS = {"resume": "resumed", "cancel": "cancelled", "timeout": "timed out"}
-
-
-@dataclass(frozen=True, slots=True)
-class Span:
-    """An interval on one task's lane.
-
-    ``state`` is ``"waiting"`` or ``"holding"``; ``start <= end`` (seconds from
-    the timeline's origin); ``open`` is true when the trace ended first;
-    ``kind`` is the primitive's class name; ``woken_by`` names the task that
-    woke a waiting span ended by ``resume``.
-    """
-
-    task: str
-    primitive: str
-    state: str
-    start: float
-    end: float
-    detail: str
-    open: bool = False
-    kind: str = ""
-    woken_by: str | None = None
-
-    @property
-    def duration(self) -> float:
-        """``end - start`` in seconds."""
-        return self.end - self.start
 
 
 def describe_primitive(kind: str, label: str) -> str:
@@ -124,6 +125,9 @@ class Timeline:
         self._version = -1
         self._events: list[TraceEvent] = []
         self._spans: list[Span] = []
+        self._items: dict[int, int] = {}
+        self._axes: dict[tuple[str, float | None], Axis] = {}
+        self._kinds: dict[str, str] = {}
 
     @classmethod
     def from_events(
@@ -138,7 +142,13 @@ class Timeline:
         version = self._recorder.count
         if version != self._version:
             self._events = self._recorder.events()
-            self._spans = _pair_spans(self._events, self._origin_of(self._events))
+            self._items = number_items(self._events)
+            self._spans = pair_spans(self._events, self._origin_of(self._events), self._items)
+            self._axes = {}
+            self._kinds = {}
+            for event in self._events:
+                if event.primitive:  # a deadlock edge of a task awaiting a task has none
+                    self._kinds.setdefault(event.primitive, event.kind)
             self._version = version
 
     @property
@@ -242,22 +252,97 @@ class Timeline:
     def primitive_kinds(self) -> dict[str, str]:
         """``{primitive label: class name}`` in order of first appearance."""
         self._refresh()
-        kinds: dict[str, str] = {}
-        for event in self._events:
-            kinds.setdefault(event.primitive, event.kind)
-        return kinds
+        return dict(self._kinds)
+
+    # -- the causal story ----------------------------------------------------------
+
+    def axis(self, mode: str = "causal", *, resolution: float | None = None) -> Axis:
+        """Where each event sits on the x axis of the chart and the text (see
+        :mod:`asyncprims._axis`): ``"causal"`` (default) spreads the events of one
+        instant over steps and keeps time to scale between instants, ``"time"``
+        is loop time only, ``"steps"`` one step per causal step."""
+        self._refresh()
+        key = (mode, resolution)
+        axis = self._axes.get(key)
+        if axis is None:
+            axis = self._axes[key] = Axis(self._events, self.origin, mode, resolution)
+        return axis
+
+    def wakes(self) -> list[tuple[TraceEvent, TraceEvent]]:
+        """``(wake, resume)`` event pairs: who woke whom, in order of the wake."""
+        self._refresh()
+        wakes = {e.seq: e for e in self._events if e.action == "wake"}
+        pairs = [
+            (wakes[e.cause], e)
+            for e in self._events
+            if e.action == "resume" and e.cause is not None and e.cause in wakes
+        ]
+        pairs.sort(key=lambda pair: pair[0].seq)
+        return pairs
+
+    def item_flows(self) -> list[tuple[TraceEvent, TraceEvent, int]]:
+        """``(put, get, item number)`` for every item whose put and get were both
+        recorded: which task got which item.  Items are numbered from 1 per
+        queue, in the order they were put."""
+        self._refresh()
+        puts = {e.seq: e for e in self._events if e.action == "put"}
+        return [
+            (puts[e.cause], e, self._items[e.cause])
+            for e in self._events
+            if e.action == "get" and e.cause is not None and e.cause in puts
+        ]
+
+    def item_number(self, event: TraceEvent) -> int | None:
+        """The item number a ``put`` brought or a ``get`` took, if known."""
+        self._refresh()
+        seq = event.seq if event.action == "put" else event.cause
+        return None if seq is None else self._items.get(seq)
+
+    def deadlocks(self) -> list[Deadlock]:
+        """The deadlocks ``asyncprims.run()`` recorded under this trace, in order."""
+        self._refresh()
+        found: list[Deadlock] = []
+        edges: list[tuple[str, str, str | None]] = []
+        in_cycle: list[tuple[str, str | None]] = []
+        first: TraceEvent | None = None
+        for event in [*self._events, None]:
+            if event is not None and event.action == "deadlock":
+                if first is None:
+                    first = event
+                edges.append((event.task, event.primitive, event.target))
+                if event.value:
+                    in_cycle.append((event.task, event.target))
+                continue
+            if first is not None:
+                found.append(
+                    Deadlock(first.seq, first.time - self.origin, tuple(edges), cycle_of(in_cycle))
+                )
+                first, edges, in_cycle = None, [], []
+        return found
 
     def describe(self, primitive: str) -> str:
         """A primitive's display name, e.g. ``Lock 'db'`` (see ``describe_primitive``)."""
-        return describe_primitive(self.primitive_kinds().get(primitive, ""), primitive)
+        self._refresh()
+        return describe_primitive(self._kinds.get(primitive, ""), primitive)
 
     # -- renderings --------------------------------------------------------------------
 
-    def render_text(self, width: int = 72, *, max_lanes: int | None = None) -> str:
-        """The chart as monospace text (deterministic; see ``asyncprims._text``)."""
+    def render_text(
+        self,
+        width: int = 72,
+        *,
+        max_lanes: int | None = None,
+        axis: str = "causal",
+        details: bool = True,
+    ) -> str:
+        """The chart as monospace text (deterministic; see ``asyncprims._text``).
+
+        ``axis`` as in :meth:`axis`; ``details`` adds who woke whom, which task
+        got which item and any deadlock below the lanes.
+        """
         from ._text import render_chart
 
-        return render_chart(self, width=width, max_lanes=max_lanes)
+        return render_chart(self, width=width, max_lanes=max_lanes, axis=axis, details=details)
 
     def summary(self) -> str:
         """A fixed-width table per task and primitive: waits, total/longest wait, held."""
@@ -284,11 +369,14 @@ class Timeline:
         counts: bool = False,
         arrows: bool = True,
         max_lanes: int | None = None,
+        axis: str = "causal",
     ) -> Axes:
         """Draw the chart with matplotlib (see ``asyncprims.plotting.plot_timeline``)."""
         from .plotting import plot_timeline
 
-        return plot_timeline(self, ax=ax, counts=counts, arrows=arrows, max_lanes=max_lanes)
+        return plot_timeline(
+            self, ax=ax, counts=counts, arrows=arrows, max_lanes=max_lanes, axis=axis
+        )
 
     def __repr__(self) -> str:
         self._refresh()
@@ -307,76 +395,3 @@ def _append_step(points: list[tuple[float, Any]], time: float, value: Any) -> No
         points.append((time, value))
 
 
-def _pair_spans(events: list[TraceEvent], origin: float) -> list[Span]:
-    """Pair wait/ending and acquire/release events into spans (module docstring)."""
-    if not events:
-        return []
-    lanes = {task: index for index, task in enumerate(dict.fromkeys(e.task for e in events))}
-    end = events[-1].time - origin
-    waits: dict[tuple[str, str], list[TraceEvent]] = {}
-    holds: dict[tuple[str, str], list[TraceEvent]] = {}
-    spans: list[Span] = []
-    for event in events:
-        action = event.action
-        if action == "wait":
-            waits.setdefault((event.task, event.primitive), []).append(event)
-        elif action in _WAIT_ENDINGS:
-            opened = waits.get((event.task, event.primitive))
-            if not opened:
-                continue
-            start = opened.pop()
-            how = _WAIT_ENDINGS[action]
-            if action != "resume" and event.detail:
-                how = f"{how} {event.detail}"
-            spans.append(
-                Span(
-                    event.task,
-                    event.primitive,
-                    "waiting",
-                    start.time - origin,
-                    event.time - origin,
-                    f"{start.detail}, {how}",
-                    kind=event.kind,
-                    woken_by=event.target if action == "resume" else None,
-                )
-            )
-        elif action == "acquire":
-            holds.setdefault((event.task, event.primitive), []).append(event)
-        elif action == "release" and event.target is not None:
-            opened = holds.get((event.target, event.primitive))
-            if not opened:
-                continue
-            start = opened.pop()
-            detail = "" if event.task == event.target else f"released by {event.task}"
-            spans.append(
-                Span(
-                    event.target,
-                    event.primitive,
-                    "holding",
-                    start.time - origin,
-                    event.time - origin,
-                    detail,
-                    kind=event.kind,
-                )
-            )
-    for state, table, note in (
-        ("waiting", waits, "still waiting"),
-        ("holding", holds, "still held"),
-    ):
-        for opened in table.values():
-            for start in opened:
-                detail = f"{start.detail}, {note}" if state == "waiting" else note
-                spans.append(
-                    Span(
-                        start.task,
-                        start.primitive,
-                        state,
-                        start.time - origin,
-                        max(end, start.time - origin),
-                        detail,
-                        open=True,
-                        kind=start.kind,
-                    )
-                )
-    spans.sort(key=lambda s: (s.start, lanes.get(s.task, 0), s.state != "holding", s.end))
-    return spans

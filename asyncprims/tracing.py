@@ -30,9 +30,19 @@ Recorded by the task (or ``"callback"``) that acts on the primitive:
 ``wake``      it woke ``target``; ``detail`` says how (``release``, ``set``,
               ``notify``, ``put``, ``get``, ``task_done``, ``shutdown``, ...)
 ``set``, ``clear``, ``notify`` (``value`` = how many it woke), ``put``,
-``get`` (``value`` = queue size afterwards), ``task_done`` (``value`` =
-unfinished tasks), ``shutdown``, ``trip``, ``pass`` (``value`` = arrival
-index), ``reset``, ``abort``
+``get`` (``value`` = queue size afterwards; for ``get``, ``cause`` = the
+``seq`` of the ``put`` that brought the item, when this trace saw it),
+``task_done`` (``value`` = unfinished tasks), ``shutdown``, ``trip``, ``pass``
+(``value`` = arrival index), ``reset``, ``abort``
+
+Recorded by :func:`asyncprims.run` when it finds a deadlock, one per blocked
+task and wait-for edge, all at the same moment, before the stuck tasks are
+cancelled (their cancellation is not recorded):
+
+``deadlock``  ``task`` is stuck on ``primitive`` (``""`` when it awaits a task,
+              not a primitive); ``detail`` the operation; ``target`` the task
+              it waits for (a holder, or the awaited task), or None;
+              ``value`` 1 when the edge is part of the wait-for cycle, else 0
 
 Invariants: ``seq`` increases by one per event, dropped ones included; every
 ``wait`` is followed by exactly one of ``resume``/``cancel``/``timeout`` from
@@ -46,6 +56,7 @@ import collections
 import contextlib
 import sys
 import time as _time
+import weakref
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -177,6 +188,10 @@ class Recorder:
         self._per_kind: collections.Counter[str] = collections.Counter()
         self._waiting_task: dict[object, str] = {}
         self._woken_by: dict[object, tuple[int, str]] = {}
+        # Per queue: id(item) -> seqs of the puts of the items of that identity
+        # still in the queue, oldest first.  Holds no item, and no queue.
+        self._items: weakref.WeakKeyDictionary[Any, dict[int, collections.deque[int]]] = (
+            weakref.WeakKeyDictionary())
         self.virtual_time = False
 
     # -- bookkeeping -------------------------------------------------------------
@@ -340,6 +355,69 @@ class Recorder:
                 self._count = seq + 1 if seq else self._first_event()
                 self._store.append((seq, now, name, label, kind, "wake", how, target, None, None))
                 self._woken_by[woken] = (seq, name)
+
+    def put_item(self, queue: Any, item: object, size: int) -> None:
+        """``item`` was put into ``queue``, which now holds ``size`` items."""
+        label, kind, _, _ = self._labels.get(id(queue)) or self._resolve(queue)
+        name, now = _where()
+        seq = self._count
+        self._count = seq + 1 if seq else self._first_event()
+        self._store.append((seq, now, name, label, kind, "put", "", None, None, size))
+        items = self._items.get(queue)
+        if items is None:
+            items = self._items[queue] = {}
+        same = items.get(id(item))
+        if same is None:
+            items[id(item)] = collections.deque((seq,))
+        else:
+            same.append(seq)
+
+    def got_item(self, queue: Any, item: object, size: int) -> None:
+        """``item`` was taken from ``queue``, which now holds ``size`` items; the
+        event's ``cause`` is the put that brought it (the oldest put of an object
+        with the same identity still in the queue)."""
+        label, kind, _, _ = self._labels.get(id(queue)) or self._resolve(queue)
+        name, now = _where()
+        cause = None
+        items = self._items.get(queue)
+        if items is not None:
+            same = items.get(id(item))
+            if same:
+                cause = same.popleft()
+                if not same:
+                    del items[id(item)]
+        seq = self._count
+        self._count = seq + 1 if seq else self._first_event()
+        self._store.append((seq, now, name, label, kind, "get", "", None, cause, size))
+
+    def forget_items(self, queue: Any) -> None:
+        """``queue`` dropped its items without a get (``shutdown(immediate=True)``)."""
+        self._items.pop(queue, None)
+
+    def deadlock(
+        self, now: float, edges: Iterable[tuple[str, Any, str, str | None, bool]]
+    ) -> None:
+        """Record a deadlock found at loop time ``now``: ``(task name, primitive or
+        None, operation, task it waits for or None, part of the cycle)`` per
+        wait-for edge."""
+        for task, prim, operation, target, in_cycle in edges:
+            if prim is None:
+                label, kind = "", ""
+            else:
+                label, kind, _, _ = self._labels.get(id(prim)) or self._resolve(prim)
+            self._add(label, kind, task, now, "deadlock", operation, target,
+                      value=1 if in_cycle else 0)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Record nothing inside the block (the stuck tasks' clean-up after a
+        deadlock): events are counted as if they never happened."""
+        store, count = self._store, self._count
+        self._store = collections.deque(maxlen=0)
+        try:
+            yield
+        finally:
+            self._store, self._count = store, count
 
     @property
     def count(self) -> int:

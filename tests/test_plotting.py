@@ -85,49 +85,82 @@ def collection(ax: Any, label: str) -> Any:
     return found[0]
 
 
+def wake_arrows(ax: Any) -> list[tuple[float, float, float, float]]:
+    """(x0, y0, x1, y1) of every wake arrow, curved patches or Quiver."""
+    found = []
+    for patch in ax.patches:
+        if str(patch.get_label()).startswith("wake"):
+            (x0, y0), (x1, y1) = patch._posA_posB
+            found.append((x0, y0, x1, y1))
+    for c in ax.collections:
+        if isinstance(c, Quiver):
+            for x, y, u, v in zip(c.X, c.Y, c.U, c.V):
+                found.append((x, y, x + u, y + v))
+    return found
+
+
 def test_artists_of_a_small_chart() -> None:
-    ax = story().plot()
+    timeline = story()
+    x = timeline.axis().x
+    ax = timeline.plot()
     labels = [c.get_label() for c in ax.collections]
     assert labels == [
-        "waiting",
+        "one instant, in causal steps",
         "holding",
-        "open at end",
+        "waiting to acquire",
+        "waiting in wait()",
+        "still open at the end",
         "put",
         "get",
         "release (not by holder)",
-        "wake -> resume",
     ]
-    waiting, holding = collection(ax, "waiting"), collection(ax, "holding")
+    waiting, holding = collection(ax, "waiting to acquire"), collection(ax, "holding")
     assert isinstance(waiting, PolyCollection) and isinstance(holding, PolyCollection)
-    # one polygon per span, x from start to end, centred on the lane
-    assert len(waiting.get_paths()) == 2 and len(holding.get_paths()) == 2
+    # one polygon per span, from its start event's position to its end event's
+    assert len(waiting.get_paths()) == 1 and len(holding.get_paths()) == 2
     box = holding.get_paths()[1].vertices
-    assert box[:, 0].min() == pytest.approx(0.1) and box[:, 0].max() == pytest.approx(0.2)
+    assert box[:, 0].min() == pytest.approx(x(5)) and box[:, 0].max() == pytest.approx(x(7))
+    assert x(7) - x(5) > 0.1  # a hold of 0.1 s (and the steps inside it) is to scale
     assert (box[:, 1].min(), box[:, 1].max()) == pytest.approx((0.6, 1.4))  # coro2: lane 1
     assert matplotlib.colors.to_hex(waiting.get_facecolor()[0]) == WAITING_COLOR.lower()
     assert matplotlib.colors.to_hex(holding.get_facecolor()[0]) == HOLDING_COLOR.lower()
     assert waiting.get_hatch() == "////" and holding.get_hatch() is None
+    assert collection(ax, "waiting in wait()").get_hatch() == "...."
     put = collection(ax, "put")
     assert isinstance(put, PathCollection)
-    assert put.get_offsets().tolist() == [[0.15, 0.0]]
-    assert collection(ax, "release (not by holder)").get_offsets().tolist() == [[0.2, 2.0]]
-    assert collection(ax, "open at end").get_offsets().tolist() == [[0.3, 0.0]]
+    assert put.get_offsets().tolist() == [[pytest.approx(x(6)), 0.0]]
+    release = collection(ax, "release (not by holder)")
+    assert release.get_offsets().tolist() == [[pytest.approx(x(7)), 2.0]]
+    assert collection(ax, "still open at the end").get_offsets().tolist() == [
+        [pytest.approx(timeline.axis().end), 0.0]
+    ]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == labels
+    assert legend == [*labels, "wake → resume: hand-off (release)"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["coro1", "coro2", "callback"]
     assert ax.get_ylim() == (2.5, -0.5)  # first task on top
+    assert ax.get_xlabel().startswith("time (s)")
+    ticks = {t.get_text() for t in ax.get_xticklabels()}
+    assert {"0", "0.1", "0.2", "0.3"} <= ticks
+
+
+def test_time_axis_puts_events_at_their_time() -> None:
+    ax = story().plot(axis="time")
+    assert collection(ax, "put").get_offsets().tolist() == [[0.15, 0.0]]
+    assert "one instant, in causal steps" not in [c.get_label() for c in ax.collections]
     assert ax.get_xlabel() == "time (s)"
 
 
 def test_arrows_from_waker_to_woken() -> None:
-    ax = story().plot()
-    arrows = collection(ax, "wake -> resume")
-    assert isinstance(arrows, Quiver)
-    assert arrows.N == 1
-    assert (arrows.X[0], arrows.Y[0], arrows.U[0], arrows.V[0]) == (0.1, 0, 0.0, 1)
+    timeline = story()
+    x = timeline.axis().x
+    ax = timeline.plot()
+    arrows = wake_arrows(ax)
+    # release+wake by coro1 (seq 2, 3) on lane 0 -> resume (seq 4) on lane 1
+    assert arrows == [(pytest.approx(x(3)), 0, pytest.approx(x(4)), 1)]
+    assert x(4) > x(3)  # the hand-off has width: a step of its own
     without = story().plot(arrows=False)
-    assert "wake -> resume" not in [c.get_label() for c in without.collections]
-    assert "wake -> resume" not in [t.get_text() for t in without.get_legend().get_texts()]
+    assert wake_arrows(without) == []
+    assert not any(t.get_text().startswith("wake") for t in without.get_legend().get_texts())
 
 
 def test_counts_panel() -> None:
@@ -137,10 +170,14 @@ def test_counts_panel() -> None:
     counts_ax = fig.axes[1]
     assert counts_ax.get_shared_x_axes().joined(ax, counts_ax)
     lines = {line.get_label(): line for line in counts_ax.get_lines()}
-    assert list(lines) == ["waiting: Lock 'db'", "waiting: Event 'ev'", "size: Queue 'q'"]
-    assert lines["size: Queue 'q'"].get_linestyle() == "--"
-    assert lines["waiting: Lock 'db'"].get_linestyle() == "-"
-    assert list(lines["size: Queue 'q'"].get_ydata()) == [1, 0]
+    assert [name for name in lines if not name.startswith("_")] == [
+        "tasks waiting: Lock 'db'", "tasks waiting: Event 'ev'"]
+    # queue sizes are shaded areas, so they never hide a waiter line of the same height
+    areas = [c.get_label() for c in counts_ax.collections]
+    assert areas == ["queue size: Queue 'q'"]
+    assert [t.get_text() for t in counts_ax.get_legend().get_texts()] == [
+        "tasks waiting: Lock 'db'", "tasks waiting: Event 'ev'", "queue size: Queue 'q'"]
+    assert list(lines["tasks waiting: Lock 'db'"].get_ydata()) == [0, 1, 0, 0]
     fig.canvas.draw()
 
 
@@ -170,7 +207,7 @@ def test_max_lanes_truncates_with_a_note() -> None:
     ]
     assert [t.get_text() for t in ax.texts] == ["showing 4 of 11 tasks (max_lanes=4)"]
     assert len(collection(ax, "holding").get_paths()) == 4
-    assert "wake -> resume" not in [c.get_label() for c in ax.collections]  # callback hidden
+    assert wake_arrows(ax) == []  # every waker is the hidden callback lane
 
 
 def test_many_lanes_draw_with_sparse_labels() -> None:
@@ -178,12 +215,15 @@ def test_many_lanes_draw_with_sparse_labels() -> None:
     assert len(timeline.tasks) == 501 and len(timeline.spans()) == 500 * 20
     ax = timeline.plot(counts=True)
     ax.figure.canvas.draw()
-    assert len(collection(ax, "waiting").get_paths()) == 5000
+    assert len(collection(ax, "waiting to acquire").get_paths()) == 5000
     assert len(collection(ax, "holding").get_paths()) == 5000
-    assert collection(ax, "wake -> resume").N == 5000
+    quivers = [c for c in ax.collections if isinstance(c, Quiver)]  # too many for patches
+    assert len(quivers) == 1 and quivers[0].N == 5000
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert 20 <= len(ticks) <= 40 and ticks[0] == "task-000"
-    assert collection(ax, "waiting").get_hatch() is None  # thin lanes: no hatching
+    assert collection(ax, "waiting to acquire").get_hatch() is None  # thin lanes: no hatching
+    labels = [t.get_text() for t in ax.figure.axes[1].get_xticklabels()]
+    assert 3 <= len(labels) <= 8 and labels[0] == "0"
 
 
 def test_deterministic_colours_and_layout() -> None:
@@ -193,10 +233,14 @@ def test_deterministic_colours_and_layout() -> None:
         assert (a.get_facecolor() == b.get_facecolor()).all()
 
 
-def test_empty_timeline_plots() -> None:
+def test_empty_and_one_event_timelines_say_so() -> None:
     ax = Timeline.from_events([]).plot(counts=True)
     ax.figure.canvas.draw()
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["waiting", "holding"]
+    assert [t.get_text() for t in ax.texts] == ["no events recorded: nothing to draw"]
+    assert ax.get_legend() is None and len(ax.collections) == 0 and len(ax.figure.axes) == 1
+    one = Timeline.from_events([TraceEvent(0, 0.0, "main", "db", "Lock", "acquire")]).plot()
+    assert [t.get_text() for t in one.texts] == [
+        "only one event recorded (main: acquire Lock 'db'): nothing to draw over time"]
 
 
 def test_import_asyncprims_does_not_import_matplotlib() -> None:

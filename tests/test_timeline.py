@@ -89,10 +89,13 @@ def lock_story() -> Script:
 def test_lock_handoff_spans() -> None:
     spans = lock_story().timeline().spans()
     assert spans == [
-        Span("coro1", "db", "holding", 0.0, 0.1, "", kind="Lock"),
-        Span("coro2", "db", "waiting", 0.0, 0.1, "acquire, resumed", kind="Lock", woken_by="coro1"),
-        Span("coro2", "db", "holding", 0.1, 0.2, "released by callback", kind="Lock"),
-        Span("coro1", "ev", "waiting", 0.3, 0.3, "wait, still waiting", open=True, kind="Event"),
+        Span("coro1", "db", "holding", 0.0, 0.1, "", kind="Lock", start_seq=0, end_seq=2),
+        Span("coro2", "db", "waiting", 0.0, 0.1, "acquire, resumed", kind="Lock",
+             woken_by="coro1", start_seq=1, end_seq=4, operation="acquire"),
+        Span("coro2", "db", "holding", 0.1, 0.2, "released by callback", kind="Lock",
+             start_seq=5, end_seq=7),
+        Span("coro1", "ev", "waiting", 0.3, 0.3, "wait, still waiting", open=True,
+             kind="Event", start_seq=9, end_seq=None, operation="wait"),
     ]
 
 
@@ -189,20 +192,41 @@ def test_waiter_counts_and_queue_depths() -> None:
 
 
 LOCK_STORY_TEXT = """\
-time (s) 0.0       0.1       0.2       0.3
-         +---------+---------+---------+
-coro1    ##########>    +              .  db, q, ev
-coro2    ..........##########     -       db, q
-callback                     ^            db
-legend:  . waiting  # holding  + put  - get  ^ released another's hold
-         > woke a waiter
-scale:   1 column = 10 ms;  right: primitives used"""
+time (s)     0                0.1           0.2       0.3
+         --::+::------------::+::-----------+---------+
+coro1      #################>          +              ~  db, q, ev
+coro2          .................############     -       db, q
+callback                                    ^            db
+legend:  # holding  . waiting to acquire  ~ waiting in wait()  + put
+         - get  ^ released another's hold  > woke a waiter
+scale:   1 column = 10 ms between instants;
+         ':' one instant spread over its causal steps;
+         right: primitives used
+wake-ups (waker -> woken, by):
+  0.1 s  coro1 -> coro2  release Lock 'db'"""
 
 
 def test_render_text_known_trace() -> None:
     text = lock_story().timeline().render_text()
     assert text == LOCK_STORY_TEXT
     assert all(len(line) <= 72 and line == line.rstrip() for line in text.splitlines())
+
+
+def test_render_text_without_details_and_on_a_time_axis() -> None:
+    timeline = lock_story().timeline()
+    assert timeline.render_text(details=False) == LOCK_STORY_TEXT.split("\nwake-ups")[0]
+    assert (
+        timeline.render_text(axis="time", details=False)
+        == """\
+time (s) 0         0.1       0.2       0.3
+         +---------+---------+---------+
+coro1    ##########>    +              ~  db, q, ev
+coro2    ..........##########     -       db, q
+callback                     ^            db
+legend:  # holding  . waiting to acquire  ~ waiting in wait()  + put
+         - get  ^ released another's hold  > woke a waiter
+scale:   1 column = 10 ms;  right: primitives used"""
+    )
 
 
 def test_render_text_narrow_and_both_states() -> None:
@@ -214,27 +238,33 @@ def test_render_text_narrow_and_both_states() -> None:
     assert (
         s.timeline().render_text(width=40)
         == """\
-time (s) 0.000     0.005
-         +---------+--
-worker   ####%%%%####   a, b
-legend:  . waiting  # holding
-         % holding+waiting
-scale:   1 column = 0.5 ms;
+time (s) 0                   0.005
+         +-------------------+----
+worker   ########%%%%%%%%x#######   a, b
+legend:  # holding
+         % holding while waiting
+         x wait cancelled
+scale:   1 column = 0.25 ms;
          right: primitives used"""
     )
 
 
-def test_render_text_handoff_in_one_column_is_not_both() -> None:
+def test_render_text_spreads_a_handoff_over_steps() -> None:
     s = Script()
     s.add(0.0, "t1", "db", "acquire")
     s.add(0.0, "t2", "db", "wait", "acquire")
     s.handoff(0.0104, "t1", "t2")
     s.add(0.02, "t2", "db", "release", target="t2")
     lines = s.timeline().render_text(width=50).splitlines()
-    # column 10 is [10 ms, 11 ms): t2 waits 0.4 ms of it and holds 0.6 ms
-    assert lines[2] == "t1       ##########>            db"
-    assert lines[3] == "t2       ..........##########   db"
+    # the instant at 0.0104 s gets its own ruler section and label, and t1's
+    # release/wake comes two columns before t2's resume/acquire
+    assert lines[0] == "time (s)   0               0.0104      0.02"
+    assert lines[1] == "         -:+::------------:+:----------+"
+    assert lines[2] == "t1        ################>               db"
+    assert lines[3] == "t2           ...............###########   db"
+    assert lines[2].index(">") < lines[3].index("#")
     assert "%" not in "\n".join(lines)
+    assert lines[-1] == "  0.0104 s  t1 -> t2  release Lock 'db'"
 
 
 def test_render_text_empty_and_lane_limit_and_dropped() -> None:
@@ -322,19 +352,28 @@ def test_chrome_trace_structure() -> None:
         "tid": 0,
         "args": {"name": "asyncprims"},
     } in events
-    spans = [e for e in events if e["ph"] == "X"]
+    spans = [e for e in events if e["ph"] == "X" and e["cat"] in ("waiting", "holding")]
     assert len(spans) == len(tl.spans()) == 4
     wait = next(e for e in spans if e["cat"] == "waiting" and e["tid"] == 2)
     assert wait["name"] == "waiting Lock 'db'"
-    assert (wait["ts"], wait["dur"]) == (0.0, 100000.0)
+    # events at one instant are 10 ns apart in causal order: the wait (seq 1)
+    # starts at 0.01 us and ends at the resume (seq 4), the third event at 0.1 s
+    assert (wait["ts"], wait["dur"]) == (0.01, 100000.01)
     assert wait["args"]["woken_by"] == "coro1"
     instants = sorted(e["name"] for e in events if e["ph"] == "i")
-    assert instants == ["get Queue 'q'", "put Queue 'q'", "release Lock 'db'", "wake coro2"]
+    assert instants == ["get Queue 'q'", "put Queue 'q'", "release Lock 'db'"]
+    marks = [(e["name"], e["tid"], e["ts"], e["dur"]) for e in events
+             if e["ph"] == "X" and e["cat"] in ("wake", "resume")]
+    assert marks == [
+        ("wake coro2 (release)", 1, 100000.01, 0.004),
+        ("resume (woken by coro1)", 2, 100000.02, 0.004),
+    ]
     flows = [e for e in events if e["ph"] in "sf"]
     assert [(e["ph"], e["tid"], e["ts"], e["id"]) for e in flows] == [
-        ("s", 1, 100000.0, 3),
-        ("f", 2, 100000.0, 3),
+        ("s", 1, 100000.012, 3),
+        ("f", 2, 100000.022, 3),
     ]
+    assert flows[1]["bp"] == "e"
     counters = [e for e in events if e["ph"] == "C"]
     assert {e["name"] for e in counters} == {
         "waiting Lock 'db'",
@@ -344,6 +383,22 @@ def test_chrome_trace_structure() -> None:
     body = [e["ts"] for e in events if e["ph"] != "M"]
     assert body == sorted(body)
     assert_nested_per_tid(events)
+    assert_flows_bind_to_slices(events)
+
+
+def assert_flows_bind_to_slices(events: list[dict[str, Any]]) -> None:
+    """Every flow point lies strictly inside a slice on its own track, and that
+    slice is the innermost one there (the one a trace viewer binds it to)."""
+    slices: dict[int, list[tuple[float, float, str]]] = {}
+    for e in events:
+        if e["ph"] == "X":
+            slices.setdefault(e["tid"], []).append((e["ts"], e["ts"] + e["dur"], e["name"]))
+    for flow in (e for e in events if e["ph"] in ("s", "f")):
+        enclosing = [s for s in slices.get(flow["tid"], []) if s[0] <= flow["ts"] <= s[1]]
+        assert enclosing, flow
+        innermost = min(enclosing, key=lambda s: s[1] - s[0])
+        assert innermost[0] < flow["ts"] < innermost[1], (flow, innermost)
+        assert innermost[2].split()[0] in ("wake", "resume", "put", "get"), (flow, innermost)
 
 
 def test_chrome_trace_overlapping_holds_get_extra_lane() -> None:
@@ -357,6 +412,16 @@ def test_chrome_trace_overlapping_holds_get_extra_lane() -> None:
     assert_nested_per_tid(events)
     threads = [e["args"]["name"] for e in events if e["name"] == "thread_name"]
     assert threads == ["walker", "other", "walker (2)"]
+
+
+def test_chrome_flow_checker_can_fail() -> None:
+    with pytest.raises(AssertionError):  # no slice at all
+        assert_flows_bind_to_slices([{"ph": "s", "tid": 1, "ts": 5.0}])
+    with pytest.raises(AssertionError):  # on the slice's edge only
+        assert_flows_bind_to_slices([
+            {"ph": "X", "tid": 1, "ts": 0.0, "dur": 5.0, "name": "wake x"},
+            {"ph": "f", "tid": 1, "ts": 5.0},
+        ])
 
 
 def test_chrome_nesting_checker_can_fail() -> None:
@@ -592,12 +657,16 @@ def test_virtual_time_run_exact_text() -> None:
     assert (
         timeline.render_text()
         == """\
-time (s) 0.0       0.1       0.2       0.3
-         +---------+---------+---------+
-coro1    ##########>                      db
-coro2    ..........####################   db
-legend:  . waiting  # holding  > woke a waiter
-scale:   1 column = 10 ms;  right: primitives used"""
+time (s)     0                0.1           0.2       0.3
+         --::+::------------::+::-----------+---------+
+coro1      #################>                            db
+coro2          .................######################   db
+legend:  # holding  . waiting to acquire  > woke a waiter
+scale:   1 column = 10 ms between instants;
+         ':' one instant spread over its causal steps;
+         right: primitives used
+wake-ups (waker -> woken, by):
+  0.1 s  coro1 -> coro2  release Lock 'db'"""
     )
     assert timeline.summary().splitlines()[2:4] == [
         "coro1  Lock 'db'      0           -             -       0.100",
