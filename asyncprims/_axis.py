@@ -210,17 +210,19 @@ class Axis:
         """Instants drawn as several steps, in time order."""
         return [instant for instant in self.instants if instant.expanded]
 
-    def ticks(self, max_ticks: int = 7, min_gap: float = 0.0) -> list[tuple[float, float]]:
+    def ticks(
+        self, max_ticks: int = 7, min_gap: float = 0.0, max_instants: int = 10
+    ) -> list[tuple[float, float]]:
         """``(position, seconds)`` tick marks: round times (1-2-5 steps) between
-        instants plus the middle of every expanded instant (when there are at
-        most ``max_ticks`` of those), keeping only ticks at least ``min_gap`` (a
-        share of ``end``) apart; instants win over round times.  Sorted by
-        position."""
+        instants (at most ``max_ticks``) plus the middle of every expanded
+        instant (when there are at most ``max_instants`` of those), keeping only
+        ticks at least ``min_gap`` (a share of ``end``) apart; instants win over
+        round times.  Sorted by position."""
         if not self.instants:
             return []
         wanted: list[tuple[float, float, int]] = []  # (position, seconds, priority)
         expanded = self.expanded_instants()
-        if len(expanded) > max_ticks:  # too many to label: round times only
+        if len(expanded) > max_instants:  # too many to label: round times only
             expanded = []
         for instant in expanded:
             wanted.append(((instant.start + instant.end) / 2, instant.time, 0))

@@ -340,7 +340,8 @@ def draw_deadlocks(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str
     deadlocks = timeline.deadlocks()
     if not deadlocks:
         return right
-    room = max(positions.end, 1e-9) * (0.08 if crowded else 0.3)
+    has_cycle = any(deadlock.cycle for deadlock in deadlocks)
+    room = max(positions.end, 1e-9) * (0.3 if has_cycle and not crowded else 0.05)
     drew_cycle = False
     for deadlock in deadlocks:
         x = positions.x(deadlock.seq)

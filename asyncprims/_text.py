@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ._axis import format_seconds
-from .timeline import instant_kind
+from .timeline import WAIT_OPERATIONS, instant_kind
 
 if TYPE_CHECKING:
     from ._axis import Axis
@@ -258,10 +258,12 @@ def _ruler(positions: Axis, grid: _Grid) -> tuple[str, list[tuple[int, float]]]:
     ticks: list[tuple[int, float]] = []
     # Labels are up to ~6 characters: keep ticks 8 columns apart, instants first.
     gap = 8 / columns if columns > 1 else 0.0
-    # Round times share the columns that clock time gets, one label per ~10.
+    # Round times share the columns that clock time gets, one label per ~10;
+    # instants are labelled as long as their labels fit.
     time_columns = columns * positions.duration / positions.end if positions.end > 0 else 0
     max_ticks = max(2, int(time_columns // 10) + 1)
-    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap):
+    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap,
+                                      max_instants=columns // 8):
         c = grid.column(x)
         if all(c != other for other, _ in ticks):
             ticks.append((c, seconds))
@@ -312,9 +314,11 @@ def _details(timeline: Timeline, width: int) -> list[str]:
         shown = pairs[:_DETAIL_LINES]
         stamps = [f"{format_seconds(wake.time - origin)} s" for wake, _ in shown]
         stamp_width = max(len(stamp) for stamp in stamps)
-        for stamp, (wake, resume) in zip(stamps, shown):
-            text = f"  {stamp:>{stamp_width}}  {wake.task} -> {resume.task}"
+        for stamp, (wake, ending) in zip(stamps, shown):
+            text = f"  {stamp:>{stamp_width}}  {wake.task} -> {ending.task}"
             text += f"  {wake.detail} {timeline.describe(wake.primitive)}"
+            if ending.action != "resume":  # woken, then cancelled before it ran
+                text += f" ({'cancelled' if ending.action == 'cancel' else 'timed out'})"
             lines.append(_fit(text, width))
         if len(pairs) > _DETAIL_LINES:
             lines.append(f"  ... {len(pairs) - _DETAIL_LINES} more (Timeline.wakes())")
@@ -458,8 +462,20 @@ def render_transcript(timeline: Timeline) -> str:
         elif action == "wake":
             how = f" ({event.detail})" if event.detail else ""
             text = f"wakes {event.target} on {what}{how}"
+        elif action == "deadlock":
+            if event.primitive:
+                held = f", held by {event.target}" if event.target else ""
+                doing = WAIT_OPERATIONS.get(event.detail, f"in {event.detail}()")
+                text = f"deadlocked waiting {doing} {what}{held}"
+            else:
+                text = f"deadlocked awaiting {event.target}"
+            if event.value:
+                text += " (in the cycle)"
         else:
             text = f"{action} {what}" + (f" ({event.detail})" if event.detail else "")
+            number = timeline.item_number(event) if action in ("put", "get") else None
+            if number is not None:
+                text += f", item {number}"
             if event.value is not None:
                 value = int(event.value) if float(event.value).is_integer() else event.value
                 text += ", " + _VALUE_WORDS.get(action, "value {}").format(value)

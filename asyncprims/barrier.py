@@ -93,7 +93,7 @@ class Barrier(Primitive):
                     rec = current_recorder()
                     if rec is not None:
                         rec.instant(self, "trip", value=self._parties)
-                    self._cond.notify_all()
+                    self._wake_all("trip")
                 else:
                     await self._cond.wait_for(lambda: self._state is not _State.FILLING)
                     if self._state in (_State.BROKEN, _State.RESETTING):
@@ -111,7 +111,12 @@ class Barrier(Primitive):
         if self._count == 0:
             if self._state in (_State.RESETTING, _State.DRAINING):
                 self._state = _State.FILLING
-            self._cond.notify_all()
+            self._wake_all("drained")
+
+    def _wake_all(self, how: str) -> None:
+        """``notify_all()`` of the inner Condition (whose lock the caller holds),
+        with its wake-ups traced as caused by ``how`` (trip, reset, ...)."""
+        self._cond._notify(len(self._cond._waiters), how)
 
     async def reset(self) -> None:
         """Return to the empty *filling* state; tasks waiting now get BrokenBarrierError."""
@@ -123,7 +128,7 @@ class Barrier(Primitive):
             rec = current_recorder()
             if rec is not None:
                 rec.instant(self, "reset")
-            self._cond.notify_all()
+            self._wake_all("reset")
 
     async def abort(self) -> None:
         """Break the barrier: current and future waits raise BrokenBarrierError."""
@@ -132,7 +137,7 @@ class Barrier(Primitive):
             rec = current_recorder()
             if rec is not None:
                 rec.instant(self, "abort")
-            self._cond.notify_all()
+            self._wake_all("abort")
 
     @property
     def parties(self) -> int:

@@ -269,13 +269,18 @@ class Timeline:
         return axis
 
     def wakes(self) -> list[tuple[TraceEvent, TraceEvent]]:
-        """``(wake, resume)`` event pairs: who woke whom, in order of the wake."""
+        """``(wake, ending)`` event pairs: who woke whom, in order of the wake.
+
+        The ending is the woken task's ``resume``, or its ``cancel`` / ``timeout``
+        when it was cancelled after being woken and before it could run (then it
+        passes the wake-up on: a ``wake`` with detail ``pass-on`` follows).
+        """
         self._refresh()
         wakes = {e.seq: e for e in self._events if e.action == "wake"}
         pairs = [
             (wakes[e.cause], e)
             for e in self._events
-            if e.action == "resume" and e.cause is not None and e.cause in wakes
+            if e.action in _WAIT_ENDINGS and e.cause is not None and e.cause in wakes
         ]
         pairs.sort(key=lambda pair: pair[0].seq)
         return pairs

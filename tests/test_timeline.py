@@ -315,7 +315,7 @@ def test_transcript() -> None:
     assert lines[0] == "   0.000  coro1     acquires Lock 'db'"
     assert lines[3] == "   0.100  coro1     wakes coro2 on Lock 'db' (release)"
     assert lines[4] == "   0.100  coro2     resumes on Lock 'db', woken by coro1"
-    assert lines[6] == "   0.150  coro1     put Queue 'q', size 1"
+    assert lines[6] == "   0.150  coro1     put Queue 'q', item 1, size 1"
     assert lines[7] == "   0.200  callback  releases Lock 'db' (held by coro2)"
 
 

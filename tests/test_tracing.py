@@ -335,7 +335,7 @@ def test_barrier_shows_as_itself_without_internals() -> None:
     assert table[:6] == [
         ("b0", "wait", "barrier", None, None),
         ("b1", "trip", "", None, 2),
-        ("b1", "wake", "notify", "b0", None),
+        ("b1", "wake", "trip", "b0", None),
         ("b1", "pass", "", None, 1),
         ("b0", "resume", "", "b1", None),
         ("b0", "pass", "", None, 0),
@@ -663,3 +663,73 @@ def test_run_inside_a_running_task_reports_its_own_tasks() -> None:
         ("worker", "inner", "clear"),
         ("main", "outer", "clear"),
     ]
+
+
+# -- queue items and deadlocks ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "order"),
+    [("Queue", [1, 2, 3]), ("LifoQueue", [3, 2, 1]), ("PriorityQueue", [1, 2, 3])],
+)
+def test_each_get_names_the_put_that_brought_its_item(kind: str, order: list[int]) -> None:
+    async def main() -> None:
+        queue = getattr(asyncprims, kind)(name="q")
+        for item in (2, 3, 1) if kind == "PriorityQueue" else (1, 2, 3):
+            queue.put_nowait(item)
+        for _ in range(3):
+            queue.get_nowait()
+
+    events = traced(main)
+    puts = {e.seq: e for e in events if e.action == "put"}
+    gets = [e for e in events if e.action == "get"]
+    put_order = [2, 3, 1] if kind == "PriorityQueue" else [1, 2, 3]
+    item_of_put = dict(zip(sorted(puts), put_order))
+    assert [item_of_put[g.cause] for g in gets] == order  # type: ignore[index]
+
+
+def test_items_are_told_apart_by_identity_and_forgotten_on_immediate_shutdown() -> None:
+    async def main() -> None:
+        queue = asyncprims.Queue(name="q")
+        same = object()
+        queue.put_nowait(same)
+        queue.put_nowait(same)  # the same object twice: first in, first out
+        queue.get_nowait()
+        queue.shutdown(immediate=True)  # drops the second copy without a get
+        again = asyncprims.Queue(name="r")
+        again.put_nowait(same)
+        again.get_nowait()
+
+    events = traced(main)
+    puts = [e.seq for e in events if e.action == "put"]
+    gets = [e.cause for e in events if e.action == "get"]
+    assert gets == [puts[0], puts[2]]
+
+
+def test_a_deadlock_is_recorded_and_the_clean_up_is_not() -> None:
+    async def stuck() -> None:
+        lock = asyncprims.Lock(name="door")
+        await lock.acquire()
+
+        async def other() -> None:
+            await lock.acquire()
+
+        await asyncio.create_task(other(), name="other")
+
+    with asyncprims.trace() as timeline:
+        with pytest.raises(asyncprims.DeadlockError):
+            asyncprims.run(stuck(), virtual_time=True)
+        asyncprims.run(asyncio.sleep(0))  # recording goes on afterwards
+        asyncprims.run(asyncprims.Lock(name="later").acquire())
+    actions = rows(timeline.events, "task", "primitive", "action", "target", "value")
+    assert actions == [
+        ("main", "door", "acquire", None, None),
+        ("other", "door", "wait", None, None),
+        ("main", "", "deadlock", "other", 1),
+        ("other", "door", "deadlock", "main", 1),
+        ("main", "later", "acquire", None, None),
+    ]
+    assert [e.seq for e in timeline.events] == list(range(5))
+    (deadlock,) = timeline.deadlocks()
+    assert deadlock.cycle == ("main", "other", "main")
+    assert deadlock.edges == (("main", "", "other"), ("other", "door", "main"))
