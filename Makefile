@@ -4,6 +4,7 @@
 #   make test       every check CI runs: lint, types, tests on every Python, notebooks
 #   make notebooks  re-execute the notebooks in place (tools/run_notebooks.py)
 #   make bench      run the benchmarks (benchmarks/run.py)
+#   make gallery    regenerate docs/gallery/ (every demo chart and the course's charts)
 #
 # `make test`, step by step:
 #   1. .venv (PYTHON, 3.11 here) with -e '.[test,dev]'; ruff check; mypy asyncprims
@@ -39,10 +40,10 @@ export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help lab test lint typecheck pytest nbval other-pythons notebooks bench clean
+.PHONY: help lab test lint typecheck pytest nbval other-pythons notebooks bench gallery clean
 
 help:
-	@sed -n '3,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,7p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------ environments
 # A stamp per extras set: re-install when pyproject.toml changes.
@@ -71,6 +72,9 @@ notebooks: $(VENV)/.stamp-test
 	else \
 		echo "tools/run_notebooks.py does not exist yet"; exit 1; \
 	fi
+
+gallery: $(VENV)/.stamp-test
+	$(BIN)/python tools/gallery.py
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--real-time", action="store_true",
                       help="sleep for real instead of jumping a virtual clock")
     demo.add_argument("--width", type=int, default=72, help="width of the text timeline")
+    demo.add_argument("--axis", choices=("causal", "time", "steps"), default="causal",
+                      help="x axis of the text and the chart: causal (default: time to scale "
+                           "between instants, same-instant events spread over steps), time, "
+                           "or steps")
     commands.add_parser("list", help="list the scenarios")
     return parser
 
@@ -50,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     timeline = run_demo(args.name, virtual_time=not args.real_time)
     print()
-    print(timeline.render_text(width=args.width))
+    print(timeline.render_text(width=args.width, axis=args.axis))
     print()
     print(timeline.summary())
     if args.trace:
@@ -58,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             json.dump(timeline.to_chrome_trace(), handle, indent=1)
         print(f"\nChrome trace written to {args.trace} (open it in Perfetto)")
     if args.plot:
-        ax = timeline.plot(counts=True)
+        ax = timeline.plot(counts=True, axis=args.axis)
         ax.figure.savefig(args.plot, dpi=120, bbox_inches="tight")
         print(f"chart written to {args.plot}")
     return 0

@@ -61,11 +61,16 @@ _INSTANT_LABELS = {
     "pass": "passed the barrier",
 }
 #: Wake arrows by what woke the task: (group, colour); unknown causes are hand-offs.
+_BROADCAST = ("set / notify / barrier", "#CC79A7")
 _WAKE_GROUPS = {
-    "set": ("set / notify", "#CC79A7"),
-    "notify": ("set / notify", "#CC79A7"),
+    "set": _BROADCAST,
+    "notify": _BROADCAST,
+    "trip": _BROADCAST,
+    "drained": _BROADCAST,
     "pass-on": ("passed on after a cancellation", DEADLOCK_COLOR),
-    "shutdown": ("shutdown", "#666666"),
+    "shutdown": ("shutdown / reset / abort", "#666666"),
+    "reset": ("shutdown / reset / abort", "#666666"),
+    "abort": ("shutdown / reset / abort", "#666666"),
 }
 _HANDOFF = ("hand-off", "#222222")
 _UNFILLED = ("|", "x", "+", "_", "1", "2", "3", "4")

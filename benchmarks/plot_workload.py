@@ -19,7 +19,7 @@ import gc
 from time import perf_counter
 from typing import Any
 
-__all__ = ["PLOT_CYCLES", "PLOT_TASKS", "Unavailable", "measure_plot", "prepare"]
+__all__ = ["PLOT_CYCLES", "PLOT_TASKS", "Unavailable", "measure_plot", "measure_text", "prepare"]
 
 PLOT_TASKS = 500
 PLOT_CYCLES = 10
@@ -116,4 +116,21 @@ def measure_plot(timeline: Any) -> float:
     finally:
         gc.enable()
     plt.close(ax.figure)
+    return elapsed
+
+
+def measure_text(timeline: Any) -> float:
+    """One timed text rendering from the raw events, gc off: a fresh Timeline over
+    the same events, so pairing spans and placing the causal axis are timed too."""
+    from asyncprims.timeline import Timeline
+
+    events = _value(timeline.events)
+    gc.collect()
+    gc.disable()
+    try:
+        start = perf_counter()
+        Timeline.from_events(events, virtual_time=True).render_text()
+        elapsed = perf_counter() - start
+    finally:
+        gc.enable()
     return elapsed
