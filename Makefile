@@ -1,5 +1,6 @@
 # asyncprims developer commands.
 #
+#   make venv       create or update .venv from the lock (uv; also done by every target)
 #   make lab        open JupyterLab on notebooks/ (creates .venv on first use)
 #   make test       every check CI runs: lint, types, docs, tests on every Python, wheel
 #   make docs       build the documentation site into docs/_build/html (warnings are errors)
@@ -74,7 +75,7 @@ export UV_NO_PROGRESS := 1
 	notebooks bench lock relock format format-check clean
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------ environments
 $(UV_STAMP):
