@@ -24,6 +24,7 @@ extensions = ["myst_nb", "sphinx.ext.autodoc"]
 root_doc = "docs/index"
 include_patterns = [
     "docs/*.md",
+    "docs/gallery/README.md",
     "notebooks/*.ipynb",
     "CONTRIBUTING.md",
     "CHANGELOG.md",
