@@ -5,14 +5,25 @@ It looks like the ``collections.deque`` asyncio uses (``append``, ``popleft``,
 ``remove``, ``len``, iteration, ``[0]``), because CPython's own tests poke the
 ``_waiters``/``_getters``/``_putters`` of the primitives, but its costs differ:
 
-=====================  ==================  =====================
+=====================  ==================  ===========================
 operation              deque (asyncio)     WaiterQueue
-=====================  ==================  =====================
-append                 O(1)                O(1)
+=====================  ==================  ===========================
+append, extend         O(1) per item       O(1) per item
 remove (any position)  O(n)                O(1)
-popleft                O(1)                O(1)
+popleft, pop           O(1)                O(1)
+appendleft             O(1)                O(1), or O(n) when a woken
+                                           waiter has not run yet and
+                                           the new future is not done
+rotate(k)              O(k)                O(k) such moves
+index                  O(n)                O(n)
+count, ``in``          O(n)                O(1)
 wake the next waiter   O(n) rescans        O(1) amortised
-=====================  ==================  =====================
+=====================  ==================  ===========================
+
+One difference: the queue is keyed by the future, so a future can be queued
+only once and ``count`` is 0 or 1.  No primitive queues a future twice, and
+``append`` (the hot path) does not check; ``appendleft`` ignores a future that
+is already queued.
 
 asyncio leaves a woken future in its queue until the woken task runs again and
 removes it, and the primitives' observable state depends on that (``len``,
@@ -89,6 +100,65 @@ class WaiterQueue:
         if self._pending:
             return self._pending.popitem(last=False)[0]
         raise IndexError("pop from an empty WaiterQueue")
+
+    def appendleft(self, fut: Any) -> None:
+        """Queue ``fut`` at the front (it will be woken first)."""
+        if fut in self:
+            return
+        if not self._settled:
+            self._pending[fut] = None
+            self._pending.move_to_end(fut, last=False)
+        elif fut.done():  # may join the settled part, which holds done futures only
+            self._settled[fut] = None
+            self._settled.move_to_end(fut, last=False)
+        else:  # keep "settled before pending": everything becomes pending again
+            pending: OrderedDict[Any, None] = OrderedDict({fut: None})
+            pending.update(self._settled)
+            pending.update(self._pending)
+            self._settled, self._pending = OrderedDict(), pending
+
+    def extend(self, futures: Any) -> None:
+        """``append`` each of ``futures``, in order."""
+        for fut in futures:
+            self.append(fut)
+
+    def pop(self) -> Any:
+        """Remove and return the newest future; ``IndexError`` if empty."""
+        if self._pending:
+            return self._pending.popitem(last=True)[0]
+        if self._settled:
+            return self._settled.popitem(last=True)[0]
+        raise IndexError("pop from an empty WaiterQueue")
+
+    def index(self, fut: Any, start: int = 0, stop: int | None = None) -> int:
+        """Position of ``fut`` in arrival order; ``ValueError`` if it is not there."""
+        size = len(self)
+        start = max(start + size, 0) if start < 0 else start
+        stop = size if stop is None else (max(stop + size, 0) if stop < 0 else min(stop, size))
+        for position, queued in enumerate(islice(iter(self), start, stop), start):
+            if queued is fut:
+                return position
+        raise ValueError(f"{fut!r} is not in WaiterQueue")
+
+    def count(self, fut: Any) -> int:
+        """1 if ``fut`` is queued, else 0."""
+        return 1 if fut in self else 0
+
+    def rotate(self, steps: int = 1) -> None:
+        """Rotate right by ``steps`` (left if negative), as ``deque.rotate``."""
+        size = len(self)
+        if not size:
+            return
+        steps %= size
+        if steps > size // 2:  # the shorter way round
+            for _ in range(size - steps):
+                self.append(self.popleft())
+        else:
+            for _ in range(steps):
+                self.appendleft(self.pop())
+
+    def __reversed__(self) -> Iterator[Any]:
+        return chain(reversed(self._pending), reversed(self._settled))
 
     def clear(self) -> None:
         self._settled.clear()

@@ -291,3 +291,92 @@ def test_wake_first_moves_a_done_head_aside_and_wakes_nobody(
     check_invariants(queue)
     queue.remove(futs[0])  # the cancelled waiter's task leaves
     assert queue.wake_first(True) is futs[1]
+
+
+# -- the rest of the deque face -----------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OPERATIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.integers(0, 7)),
+        st.tuples(st.just("appendleft"), st.integers(0, 7)),
+        st.tuples(st.just("extend"), st.lists(st.integers(0, 7), max_size=3)),
+        st.tuples(st.just("pop"), st.none()),
+        st.tuples(st.just("popleft"), st.none()),
+        st.tuples(st.just("rotate"), st.integers(-9, 9)),
+        st.tuples(st.just("remove"), st.integers(0, 7)),
+        st.tuples(st.just("wake_first"), st.none()),
+        st.tuples(st.just("wake_next"), st.none()),
+        st.tuples(st.just("cancel"), st.integers(0, 7)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300)
+@given(OPERATIONS)
+def test_deque_methods_agree_with_a_deque(operations: list[tuple[str, Any]]) -> None:
+    """The queue and a deque driven alike hold the same futures in the same order,
+    and the invariants hold after every step (futures are never queued twice:
+    the deque model skips a duplicate append, as the queue does)."""
+    loop = asyncio.new_event_loop()
+    try:
+        futs = futures(loop, 8)
+        queue, model = WaiterQueue(), deque()
+        for name, arg in operations:
+            if name in ("append", "appendleft", "extend"):
+                new = [futs[i] for i in dict.fromkeys(arg if name == "extend" else [arg])]
+                new = [fut for fut in new if fut not in model]  # queued once, ever
+                for fut in new:
+                    (model.appendleft if name == "appendleft" else model.append)(fut)
+                if new:
+                    getattr(queue, name)(new if name == "extend" else new[0])
+            elif name in ("pop", "popleft"):
+                if model:
+                    assert getattr(queue, name)() is getattr(model, name)()
+                else:
+                    with pytest.raises(IndexError):
+                        getattr(queue, name)()
+            elif name == "rotate":
+                model.rotate(arg)
+                queue.rotate(arg)
+            elif name == "remove":
+                if futs[arg] in model:
+                    model.remove(futs[arg])
+                    queue.remove(futs[arg])
+                else:
+                    with pytest.raises(ValueError):
+                        queue.remove(futs[arg])
+            elif name == "cancel":
+                futs[arg].cancel()
+            else:  # a wake-up changes which futures are done, never the order
+                getattr(queue, name)(True)
+            assert list(queue) == list(model)
+            assert list(reversed(queue)) == list(reversed(model))
+            check_invariants(queue)
+            for fut in futs:
+                assert queue.count(fut) == model.count(fut)
+                if fut in model:
+                    assert queue.index(fut) == model.index(fut)
+                else:
+                    with pytest.raises(ValueError):
+                        queue.index(fut)
+    finally:
+        loop.close()
+
+
+def test_index_with_bounds(loop: asyncio.AbstractEventLoop) -> None:
+    queue, futs = filled(loop, 5)
+    model = deque(futs)
+    for start, stop in ((1, None), (-3, None), (0, 2), (2, -1), (-9, 9)):
+        for fut in futs:
+            try:
+                expected = model.index(fut, start, stop) if stop is not None else model.index(
+                    fut, start)
+            except ValueError:
+                with pytest.raises(ValueError):
+                    queue.index(fut, start, stop)
+            else:
+                assert queue.index(fut, start, stop) == expected
