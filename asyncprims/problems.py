@@ -40,7 +40,7 @@ def _now() -> str:
 
 async def philosophers_scenario(prims: Any = None, *, philosophers: int = 5, meals: int = 1,
                                 strategy: str = "naive", think: float = 0.1,
-                                eat: float = 0.1) -> None:
+                                eat: float = 0.1, stagger: float = 0.0) -> None:
     """Philosophers round a table, a fork between each two neighbours.
 
     ``naive``: everyone takes the left fork, then the right: all hold one fork
@@ -63,7 +63,7 @@ async def philosophers_scenario(prims: Any = None, *, philosophers: int = 5, mea
         if strategy == "ordered":
             left, right = min(left, right), max(left, right)
         for meal in range(1, meals + 1):
-            await asyncio.sleep(think)
+            await asyncio.sleep(think + n * stagger)
             if strategy == "footman":
                 await footman.acquire()
             try:
