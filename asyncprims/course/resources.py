@@ -26,10 +26,15 @@ def check_worker(worker: AsyncFunction) -> None:
         crew = [asyncio.create_task(worker(jobs, done), name=f"worker {n}") for n in range(2)]
         for job in range(5):
             jobs.put_nowait(job)
-        await jobs.join()
-        for task in crew:
+        joined = asyncio.create_task(jobs.join(), name="boss: join")
+        # join() returns, or a worker ends (a worker should loop until cancelled)
+        await asyncio.wait([joined, *crew], return_when=asyncio.FIRST_COMPLETED)
+        for task in [joined, *crew]:
             task.cancel()
-        await asyncio.gather(*crew, return_exceptions=True)
+        ended = await asyncio.gather(*crew, return_exceptions=True)
+        crashed = [result for result in ended if isinstance(result, Exception)]
+        if crashed:
+            raise crashed[0]
 
     run = attempt(boss)
     verdict = Verdict("join() returned: every job, failed or not, was marked done")
