@@ -68,6 +68,7 @@ async def philosophers_scenario(prims: Any = None, *, philosophers: int = 5, mea
                 await footman.acquire()
             try:
                 async with forks[left]:
+                    print(f"{_now()}  {name} has fork {left}, reaches for fork {right}")
                     await asyncio.sleep(0)  # a moment between the two forks
                     async with forks[right]:
                         print(f"{_now()}  {name} eats (meal {meal}, forks {left} and {right})")
