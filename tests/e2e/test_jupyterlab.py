@@ -68,12 +68,20 @@ READ_STATE_JS = """
     status = indicator ? indicator.dataset.status : null;
   }
   const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
+  const models = widget && widget.content && widget.content.widgets;
+  const modelPrompt = (index) => {
+    const count = models && models[index] && models[index].model.executionCount;
+    return typeof count === 'number' ? `[${count}]:` : '';
+  };
   return {
     status,
     dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText.slice(0, 200)),
-    cells: cells.map(cell => ({
+    cells: cells.map((cell, index) => ({
       isCode: cell.classList.contains('jp-CodeCell'),
-      prompt: ((cell.querySelector('.jp-InputArea-prompt') || {}).innerText || '').trim(),
+      // a cell whose source is hidden (a solution) shows no prompt: take its execution
+      // count from the cell's model when JupyterLab exposes it
+      prompt: ((cell.querySelector('.jp-InputArea-prompt') || {}).innerText || '').trim()
+        || modelPrompt(index),
       outputs: [...cell.querySelectorAll('.jp-OutputArea-output')].map(output => ({
         mime: output.dataset.mimeType || '',
         isError: output.classList.contains('jp-mod-error')
