@@ -100,8 +100,18 @@ venv: $(VENV)/.stamp-test
 	@:
 
 # ------------------------------------------------------------------ day to day
+# JupyterLab on notebooks/, headless: open the URL it prints (token included). Port LAB_PORT,
+# or the next free one if that is taken (the printed URL says which). JupyterLab's news
+# pop-up and update check are off (jupyterlab-settings/overrides.json); --allow-root is
+# added only when run as root. Stop it with Ctrl-C twice, or from another shell with
+# `.venv/bin/jupyter server stop PORT`. LAB_ARGS adds options, e.g. LAB_ARGS=--ip=0.0.0.0.
+LAB_PORT ?= 8888
+LAB_ARGS ?=
 lab: $(VENV)/.stamp-test
-	$(BIN)/jupyter lab notebooks/
+	@echo "==> JupyterLab on notebooks/ at port $(LAB_PORT) (or the next free one): open the URL below, with its token; Ctrl-C twice stops it"
+	$(BIN)/jupyter lab --no-browser --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) \
+		--LabApp.app_settings_dir="$(CURDIR)/jupyterlab-settings" \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 notebooks: $(VENV)/.stamp-test
 	@if [ -f tools/run_notebooks.py ]; then \

@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._base import Primitive
+from .problems import (
+    barber_scenario,
+    bounded_buffer_scenario,
+    philosophers_scenario,
+    readers_writers_scenario,
+)
 
 __all__ = ["DEMOS", "Demo", "run_demo"]
 
@@ -241,6 +247,14 @@ DEMOS: dict[str, Demo] = {
              barrier_scenario, False),
         Demo("deadlock", "Deadlock: two philosophers take two forks in opposite orders",
              deadlock_scenario, False),
+        Demo("philosophers", "Dining philosophers: five forks, left then right, deadlock",
+             philosophers_scenario, False),
+        Demo("readers-writers", "Readers and writers: a lightswitch starves the writer",
+             readers_writers_scenario, False),
+        Demo("bounded-buffer", "Bounded buffer: two semaphores and a lock",
+             bounded_buffer_scenario, False),
+        Demo("barber", "Sleeping barber: two chairs, one customer leaves", barber_scenario,
+             False),
     )
 }
 

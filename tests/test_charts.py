@@ -182,7 +182,8 @@ def test_legend_checker_can_fail() -> None:
 @pytest.mark.parametrize("name", sorted(DEMOS))
 def test_every_chrome_flow_binds_to_a_slice_on_its_track(name: str) -> None:
     events = demo(name).to_chrome_trace()["traceEvents"]
-    assert any(e["ph"] == "s" for e in events) == (name != "deadlock")
+    # the demos that deadlock before any wake-up have no flow to draw
+    assert any(e["ph"] == "s" for e in events) == (name not in ("deadlock", "philosophers"))
     assert_flows_bind_to_slices(events)
     assert_nested_per_tid(events)
     stamps = [e["ts"] for e in events if e["ph"] in ("X", "i") and e.get("cat") != "deadlock"]

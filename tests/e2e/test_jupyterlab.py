@@ -68,12 +68,20 @@ READ_STATE_JS = """
     status = indicator ? indicator.dataset.status : null;
   }
   const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')];
+  const models = widget && widget.content && widget.content.widgets;
+  const modelPrompt = (index) => {
+    const count = models && models[index] && models[index].model.executionCount;
+    return typeof count === 'number' ? `[${count}]:` : '';
+  };
   return {
     status,
     dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.innerText.slice(0, 200)),
-    cells: cells.map(cell => ({
+    cells: cells.map((cell, index) => ({
       isCode: cell.classList.contains('jp-CodeCell'),
-      prompt: ((cell.querySelector('.jp-InputArea-prompt') || {}).innerText || '').trim(),
+      // a cell whose source is hidden (a solution) shows no prompt: take its execution
+      // count from the cell's model when JupyterLab exposes it
+      prompt: ((cell.querySelector('.jp-InputArea-prompt') || {}).innerText || '').trim()
+        || modelPrompt(index),
       outputs: [...cell.querySelectorAll('.jp-OutputArea-output')].map(output => ({
         mime: output.dataset.mimeType || '',
         isError: output.classList.contains('jp-mod-error')
@@ -379,3 +387,92 @@ def test_notebook_runs_in_jupyterlab(notebook: Path | None, request: pytest.Fixt
     )
     if problems:
         pytest.fail(f"{name}:\n" + "\n".join(problems), pytrace=False)
+
+
+# ---------------------------------------------------------------- one exercise, by hand
+EXERCISE_NOTEBOOK = "01-lock.ipynb"
+# the cells by id: the imports, the reader's answer, its check, the hidden solution
+EXERCISE_CELLS = ("lock-03", "lock-ex-05", "lock-ex-06", "lock-ex-08")
+# A wrong answer the starter does not give: no lock at all, so the jobs' pages interleave.
+WRONG_ANSWER = """async def print_job(printer, name, pages, paper):
+    for page in range(1, pages + 1):
+        if name == "jammed" and page == 2:
+            raise OSError("paper jam")
+        paper.append(f"{name} p{page}")
+        await asyncio.sleep(0.01)"""
+
+RUN_CELL_JS = """
+async (index) => {
+  const app = window.jupyterapp;
+  const notebook = app.shell.currentWidget.content;
+  notebook.activeCellIndex = index;
+  notebook.deselectAll();
+  await app.commands.execute('notebook:run-cell');
+}
+"""
+
+SET_SOURCE_JS = """
+([index, text]) => {
+  const notebook = window.jupyterapp.shell.currentWidget.content;
+  notebook.widgets[index].model.sharedModel.setSource(text);
+}
+"""
+
+
+def _cell_index(source: list[SourceCell], path: Path, cell_id: str) -> int:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    ids = [cell.get("id") for cell in notebook["cells"]]
+    assert len(ids) == len(source)
+    return ids.index(cell_id)
+
+
+def _run_and_read(page: Page, index: int, expect: str) -> str:
+    """Run cell ``index`` with JupyterLab's command; return its output once it shows ``expect``."""
+    page.evaluate(RUN_CELL_JS, index)
+    cell = page.locator(f"{PANEL} .jp-Notebook .jp-Cell").nth(index)
+    deadline = time.monotonic() + 60
+    text = ""
+    while time.monotonic() < deadline:
+        text = "\n".join(cell.locator(".jp-OutputArea-output").all_inner_texts())
+        if expect in text:
+            return text
+        time.sleep(POLL_INTERVAL)
+    pytest.fail(f"cell {index} never showed {expect!r}; its output: {text!r}", pytrace=False)
+
+
+def test_an_exercise_check_runs_in_jupyterlab(request: pytest.FixtureRequest) -> None:
+    """A wrong answer gets the check's message; the revealed solution passes."""
+    path = notebooks_dir() / EXERCISE_NOTEBOOK
+    if not path.exists():
+        pytest.skip(f"{EXERCISE_NOTEBOOK} not found")
+    jupyter_server: JupyterServer = request.getfixturevalue("jupyter_server")
+    page: Page = request.getfixturevalue("page")
+    source = read_source_cells(jupyter_server.root / EXERCISE_NOTEBOOK)
+    setup, answer, check, solution = (
+        _cell_index(source, jupyter_server.root / EXERCISE_NOTEBOOK, cell_id)
+        for cell_id in EXERCISE_CELLS)
+    try:
+        if not _open_notebook(page, jupyter_server, EXERCISE_NOTEBOOK):
+            pytest.skip("JupyterLab does not expose its application object")
+        page.evaluate(CLEAR_COMMAND_JS)  # stored outputs must not pass for fresh ones
+        _run_and_read(page, setup, "")
+        page.evaluate(SET_SOURCE_JS, [answer, WRONG_ANSWER])
+        _run_and_read(page, answer, "")
+        verdict = _run_and_read(page, check, "not yet")
+        assert "interleaved" in verdict, verdict
+        assert "✔" not in verdict, verdict
+
+        cell = page.locator(f"{PANEL} .jp-Notebook .jp-Cell").nth(solution)
+        editor = cell.locator(".jp-InputArea-editor")
+        assert not editor.is_visible(), "the solution's source should start hidden"
+        placeholder = cell.locator(".jp-InputPlaceholder")
+        if placeholder.count():
+            placeholder.first.click()
+        else:
+            cell.locator(".jp-Cell-inputCollapser").first.click()
+        editor.wait_for(state="visible", timeout=SCREENSHOT_TIMEOUT_MS)
+        assert "print_job_solution" in editor.inner_text()
+        verdict = _run_and_read(page, solution, "✔")
+        assert "not yet" not in verdict, verdict
+    finally:
+        _shutdown_sessions(jupyter_server, EXERCISE_NOTEBOOK)
