@@ -29,8 +29,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .timeline import instant_kind
-
 if TYPE_CHECKING:
     from .timeline import Span, Timeline
 
@@ -144,7 +142,7 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
 
     for event in events:
         what = timeline.describe(event.primitive) if event.primitive else ""
-        if instant_kind(event) is not None or event.action == "deadlock":
+        if timeline.marker_of(event) is not None or event.action == "deadlock":
             args = {"primitive": event.primitive, "kind": event.kind,
                                     "seq": event.seq}
             if event.detail:

@@ -13,7 +13,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from ._axis import format_seconds
-from .timeline import INSTANT_ACTIONS, WAIT_OPERATIONS, instant_kind
+from .timeline import INSTANT_ACTIONS, WAIT_OPERATIONS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,12 +53,16 @@ INSTANT_STYLE = {
     "cancel": ("x", "#D55E00"),
     "timeout": ("p", "#D55E00"),
     "release": ("|", "#000000"),
+    "take": ("v", "#0072B2"),
+    "give": ("^", "#0072B2"),
 }
 _INSTANT_LABELS = {
     "release": "release (not by holder)",
     "cancel": "wait cancelled",
     "timeout": "wait timed out",
     "pass": "passed the barrier",
+    "take": "took a permit (semaphore as a signal)",
+    "give": "gave a permit (semaphore as a signal)",
 }
 #: Wake arrows by what woke the task: (group, colour); unknown causes are hand-offs.
 _BROADCAST = ("set / notify / barrier", "#CC79A7")
@@ -246,7 +250,7 @@ def draw_markers(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, 
 
     by_kind: dict[str, list[Any]] = {}
     for event in timeline.events:
-        kind = instant_kind(event)
+        kind = timeline.marker_of(event)
         if kind is not None and event.task in rows:
             by_kind.setdefault(kind, []).append(event)
     size = 12 if crowded else 40

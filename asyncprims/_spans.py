@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .tracing import TraceEvent
 
-__all__ = ["Deadlock", "Span", "pair_spans"]
+__all__ = ["Deadlock", "Span", "pair_spans", "signal_marks", "signal_primitives"]
 
 _WAIT_ENDINGS = {"resume": "resumed", "cancel": "cancelled", "timeout": "timed out"}
 
@@ -93,9 +93,52 @@ def number_items(events: list[TraceEvent]) -> dict[int, int]:
     return numbers
 
 
-def pair_spans(events: list[TraceEvent], origin: float, items: dict[int, int]) -> list[Span]:
+SEMAPHORE_KINDS = frozenset({"Semaphore", "BoundedSemaphore"})
+
+
+def signal_primitives(events: list[TraceEvent]) -> set[str]:
+    """Semaphores used as signals: some task (not a callback) released a permit it
+    did not hold.
+
+    Their permits are handed from task to task (a producer's release lets a
+    consumer's acquire through), so an acquire is not the start of a hold:
+    holds on them are only those a task took and released itself.
+    """
+    return {
+        e.primitive
+        for e in events
+        if e.action == "release" and e.kind in SEMAPHORE_KINDS and e.target != e.task
+        and e.task != "callback"  # a timer giving a task's permit back ends that hold
+    }
+
+
+def signal_marks(events: list[TraceEvent], signals: set[str]) -> dict[int, str]:
+    """``{seq: "take" or "give"}``: on signal semaphores, the acquires that no release
+    by the same task ended, and the releases that ended no hold of their task."""
+    marks: dict[int, str] = {}
+    opened: dict[tuple[str, str], list[int]] = {}
+    for event in events:
+        if event.primitive not in signals:
+            continue
+        key = (event.task, event.primitive)
+        if event.action == "acquire":
+            opened.setdefault(key, []).append(event.seq)
+        elif event.action == "release":
+            if opened.get(key):
+                opened[key].pop()
+            else:
+                marks[event.seq] = "give"
+    for seqs in opened.values():
+        for seq in seqs:
+            marks[seq] = "take"
+    return marks
+
+
+def pair_spans(events: list[TraceEvent], origin: float, items: dict[int, int],
+               signals: frozenset[str] | set[str] = frozenset()) -> list[Span]:
     """Pair wait/ending, acquire/release and get/task_done events into spans
-    (module docstring)."""
+    (module docstring); on the ``signals`` semaphores a hold is only what a task
+    took and released itself."""
     if not events:
         return []
     lanes = {task: index for index, task in enumerate(dict.fromkeys(e.task for e in events))}
@@ -153,6 +196,13 @@ def pair_spans(events: list[TraceEvent], origin: float, items: dict[int, int]) -
             )
         elif action == "acquire":
             holds.setdefault(key, []).append(event)
+        elif action == "release" and event.primitive in signals:
+            opened = holds.get(key)  # only the releaser's own permit ends a hold
+            if opened:
+                start = opened.pop()
+                spans.append(Span(event.task, event.primitive, "holding",
+                                  start.time - origin, event.time - origin, "",
+                                  kind=event.kind, start_seq=start.seq, end_seq=event.seq))
         elif action == "release" and event.target is not None:
             opened = holds.get((event.target, event.primitive))
             if not opened:
@@ -195,6 +245,9 @@ def pair_spans(events: list[TraceEvent], origin: float, items: dict[int, int]) -
                 )
         elif action == "deadlock":
             close_open(event.task, event)
+    for (_, primitive), opened in holds.items():
+        if primitive in signals:  # permits taken, not held: drawn as "take" marks
+            opened.clear()
     close_open(None, None)
     spans.sort(key=lambda s: (s.start, lanes.get(s.task, 0), _STATE_ORDER[s.state], s.end))
     return spans

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ._axis import format_seconds
-from .timeline import WAIT_OPERATIONS, instant_kind
+from .timeline import WAIT_OPERATIONS
 
 if TYPE_CHECKING:
     from ._axis import Axis
@@ -55,6 +55,8 @@ INSTANT_CHARS = {
     "task_done": "v",
     "pass": "o",
     "release": "^",
+    "take": "a",
+    "give": "r",
     "wake": ">",
 }
 _INSTANT_WORDS = {
@@ -62,6 +64,8 @@ _INSTANT_WORDS = {
     "wake": "woke a waiter",
     "pass": "passed the barrier",
     "release": "released another's hold",
+    "take": "took a permit (signal)",
+    "give": "gave a permit (signal)",
     "cancel": "wait cancelled",
     "timeout": "wait timed out",
 }
@@ -100,7 +104,14 @@ class _Grid:
     def __init__(self, axis: Axis, room: int) -> None:
         self.axis = axis
         end = axis.end
-        self.unit = _nice_step(end / max(room - 1, 1)) if end > 0 else 1.0
+        raw = end / max(room - 1, 1)
+        if end <= 0:
+            self.unit = 1.0
+        elif axis.mode == "time":  # round, so that round times fall on columns
+            self.unit = _nice_step(raw)
+        else:  # ticks are placed by position anyway: use the width, two digits
+            exponent = math.floor(math.log10(raw)) - 1
+            self.unit = math.ceil(raw / 10.0**exponent - 1e-9) * 10.0**exponent
         self.columns = min(int(end / self.unit + 1e-9) + 1, room) if end > 0 else 1
 
     def column(self, x: float) -> int:
@@ -200,7 +211,7 @@ def _lane_cells(
         row = lane_index.get(event.task)
         if row is None:
             continue
-        kind = event.action if event.action in ("wake", "deadlock") else instant_kind(event)
+        kind = event.action if event.action in ("wake", "deadlock") else timeline.marker_of(event)
         if kind is None:
             continue
         c = grid.column(positions.x(event.seq))
@@ -294,7 +305,7 @@ def _axis_line(
 def _scale_words(positions: Axis, grid: _Grid) -> list[str]:
     if positions.mode == "steps":
         return [f"1 column = {grid.unit:g} step (time not to scale);", "right: primitives used"]
-    words = [f"1 column = {_format_seconds(grid.unit)}"]
+    words = [f"1 column = {_format_seconds(round(grid.unit, 12))}"]
     if positions.mode == "causal" and positions.expanded_instants():
         words[0] += " between instants;"
         words.append("':' one instant spread over its causal steps;")

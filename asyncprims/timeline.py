@@ -38,7 +38,16 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ._axis import Axis
-from ._spans import _WAIT_ENDINGS, Deadlock, Span, cycle_of, number_items, pair_spans
+from ._spans import (
+    _WAIT_ENDINGS,
+    Deadlock,
+    Span,
+    cycle_of,
+    number_items,
+    pair_spans,
+    signal_marks,
+    signal_primitives,
+)
 from .tracing import TraceEvent
 
 if TYPE_CHECKING:
@@ -72,6 +81,8 @@ INSTANT_ACTIONS = (
     "cancel",
     "timeout",
     "release",
+    "take",
+    "give",
 )
 
 #: What a waiting span waits for, by the ``wait`` event's operation, in words.
@@ -128,6 +139,8 @@ class Timeline:
         self._items: dict[int, int] = {}
         self._axes: dict[tuple[str, float | None], Axis] = {}
         self._kinds: dict[str, str] = {}
+        self._signal_marks: dict[int, str] = {}
+        self._signals: set[str] = set()
 
     @classmethod
     def from_events(
@@ -143,7 +156,11 @@ class Timeline:
         if version != self._version:
             self._events = self._recorder.events()
             self._items = number_items(self._events)
-            self._spans = pair_spans(self._events, self._origin_of(self._events), self._items)
+            self._signals = signals = signal_primitives(self._events)
+            self._signal_marks = signal_marks(self._events, signals)
+            self._spans = pair_spans(
+                self._events, self._origin_of(self._events), self._items, signals
+            )
             self._axes = {}
             self._kinds = {}
             for event in self._events:
@@ -267,6 +284,20 @@ class Timeline:
         if axis is None:
             axis = self._axes[key] = Axis(self._events, self.origin, mode, resolution)
         return axis
+
+    def marker_of(self, event: TraceEvent) -> str | None:
+        """The marker kind of ``event`` on the chart and in the text, or None:
+        :func:`instant_kind`, except on a semaphore used as a signal (a task
+        released a permit it did not hold), where a permit taken and never given
+        back by its taker is a ``take`` and a permit given by a task that held
+        none is a ``give``, instead of holds that would never end."""
+        self._refresh()
+        mark = self._signal_marks.get(event.seq)
+        if mark is not None:
+            return mark
+        if event.action == "release" and event.primitive in self._signals:
+            return None  # a permit given back by its taker: the end of its bar
+        return instant_kind(event)
 
     def wakes(self) -> list[tuple[TraceEvent, TraceEvent]]:
         """``(wake, ending)`` event pairs: who woke whom, in order of the wake.

@@ -192,14 +192,14 @@ def test_waiter_counts_and_queue_depths() -> None:
 
 
 LOCK_STORY_TEXT = """\
-time (s)     0                0.1           0.2       0.3
-         --::+::------------::+::-----------+---------+
-coro1      #################>          +              ~  db, q, ev
-coro2          .................############     -       db, q
-callback                                    ^            db
+time (s)     0                   0.1            0.2        0.3
+         --::+::---------------::+::------------+----------+
+coro1      ####################>           +               ~  db, q, ev
+coro2          ....................#############      -       db, q
+callback                                        ^             db
 legend:  # holding  . waiting to acquire  ~ waiting in wait()  + put
          - get  ^ released another's hold  > woke a waiter
-scale:   1 column = 10 ms between instants;
+scale:   1 column = 8.9 ms between instants;
          ':' one instant spread over its causal steps;
          right: primitives used
 wake-ups (waker -> woken, by):
@@ -258,10 +258,10 @@ def test_render_text_spreads_a_handoff_over_steps() -> None:
     lines = s.timeline().render_text(width=50).splitlines()
     # the instant at 0.0104 s gets its own ruler section and label, and t1's
     # release/wake comes two columns before t2's resume/acquire
-    assert lines[0] == "time (s)   0               0.0104      0.02"
-    assert lines[1] == "         -:+::------------:+:----------+"
-    assert lines[2] == "t1        ################>               db"
-    assert lines[3] == "t2           ...............###########   db"
+    assert lines[0] == "time (s)    0                 0.0104        0.02"
+    assert lines[1] == "         -::+:---------------:+::-----------+"
+    assert lines[2] == "t1        ###################>                 db"
+    assert lines[3] == "t2           ...................############   db"
     assert lines[2].index(">") < lines[3].index("#")
     assert "%" not in "\n".join(lines)
     assert lines[-1] == "  0.0104 s  t1 -> t2  release Lock 'db'"
@@ -657,12 +657,12 @@ def test_virtual_time_run_exact_text() -> None:
     assert (
         timeline.render_text()
         == """\
-time (s)     0                0.1           0.2       0.3
-         --::+::------------::+::-----------+---------+
-coro1      #################>                            db
-coro2          .................######################   db
+time (s)      0                     0.1               0.2         0.3
+         --:::+::-----------------::+:::--------------+-----------+
+coro1      #######################>                                  db
+coro2           .......................###########################   db
 legend:  # holding  . waiting to acquire  > woke a waiter
-scale:   1 column = 10 ms between instants;
+scale:   1 column = 7.8 ms between instants;
          ':' one instant spread over its causal steps;
          right: primitives used
 wake-ups (waker -> woken, by):
@@ -672,3 +672,34 @@ wake-ups (waker -> woken, by):
         "coro1  Lock 'db'      0           -             -       0.100",
         "coro2  Lock 'db'      1       0.100         0.100       0.200",
     ]
+
+
+def test_a_semaphore_used_as_a_signal_draws_takes_and_gives_not_endless_holds() -> None:
+    from asyncprims import Semaphore
+
+    async def main() -> None:
+        ready = Semaphore(0, name="ready")  # a signal: the producer gives, the consumer takes
+        slots = Semaphore(1, name="slots")  # a pool: each task gives back what it took
+
+        async def consumer() -> None:
+            for _ in range(2):
+                await ready.acquire()
+                async with slots:
+                    await asyncio.sleep(0.01)
+
+        async def producer() -> None:
+            for _ in range(2):
+                await asyncio.sleep(0.02)
+                ready.release()
+
+        await asyncio.gather(asyncio.create_task(consumer(), name="consumer"),
+                             asyncio.create_task(producer(), name="producer"))
+
+    timeline = run_traced(main)
+    holds = [(s.task, s.primitive, s.open) for s in timeline.spans() if s.state == "holding"]
+    assert holds == [("consumer", "slots", False)] * 2  # nothing held 'ready' forever
+    marks = [(e.task, timeline.marker_of(e)) for e in timeline.events if e.primitive == "ready"
+             and timeline.marker_of(e) is not None]
+    assert marks == [("producer", "give"), ("consumer", "take")] * 2
+    text = timeline.render_text()
+    assert "a took a permit (signal)" in text and "r gave a permit (signal)" in text
