@@ -81,7 +81,8 @@ _UNFILLED = ("|", "x", "+", "_", "1", "2", "3", "4")
 _HOLD_HEIGHT = 0.8
 _WAIT_HEIGHT = 0.5
 _WORK_HEIGHT = 0.3
-_LABEL_SHARE = 0.06  # a bar at least this share of the axis wide gets a text label
+_CHAR_PIXELS = 5.5  # about one x-small character at 100 dpi
+_AXES_SHARE = 0.7  # the lanes' share of the figure's width (the legend takes the rest)
 _MAX_CURVED_ARROWS = 400  # above this, one Quiver per cause: patches draw too slowly
 _MAX_MINOR_TICKS = 150  # each tick is an artist: thousands draw slowly
 _STUCK = "deadlock: stuck here"
@@ -223,12 +224,24 @@ def _lanes_with_several_primitives(spans: list[Span]) -> set[str]:
 
 def _label_bars(ax: Axes, labels: list[tuple[float, float, float, str, str]],
                 end: float) -> None:
-    """Text inside (or, for item numbers, just below) bars wide enough to hold it."""
-    for x0, x1, y, text, color in labels:
-        if end <= 0 or (x1 - x0) < _LABEL_SHARE * end * max(1, len(text) / 6):
+    """Text inside (or, for item numbers, just below) bars wide enough to hold it,
+    never over another label of the same lane (the first placed, leftmost, wins)."""
+    if end <= 0:
+        return
+    figure: Any = ax.figure
+    figure_width = float(figure.get_size_inches()[0]) * float(figure.dpi)
+    per_char = _CHAR_PIXELS * end / (figure_width * _AXES_SHARE)  # data units per character
+    placed: dict[float, list[tuple[float, float]]] = {}
+    for x0, x1, y, text, color in sorted(labels, key=lambda label: (label[2], label[0])):
+        width = (len(text) + 1) * per_char
+        start = x0 + (x1 - x0) * 0.03
+        if x1 - x0 < width or any(
+            start < right and left < start + width for left, right in placed.get(y, [])
+        ):
             continue
-        ax.text(x0 + (x1 - x0) * 0.03, y, text, fontsize="x-small", color=color,
-                va="center", ha="left", zorder=7, clip_on=True)
+        placed.setdefault(y, []).append((start, start + width))
+        ax.text(start, y, text, fontsize="x-small", color=color, va="center", ha="left",
+                zorder=7, clip_on=True)
 
 
 def _mark_open_spans(ax: Axes, spans: list[Span], positions: Axis, rows: dict[str, int],
