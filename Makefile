@@ -4,6 +4,7 @@
 #   make test       every check CI runs: lint, types, tests on every Python, notebooks
 #   make notebooks  re-execute the notebooks in place (tools/run_notebooks.py)
 #   make bench      run the benchmarks (benchmarks/run.py)
+#   make soak       the full run() soak: 1,000 random programs (tests/soak.py)
 #
 # `make test`, step by step:
 #   1. .venv (PYTHON, 3.11 here) with -e '.[test,dev]'; ruff check; mypy asyncprims
@@ -39,10 +40,10 @@ export JUPYTER_PLATFORM_DIRS := 1
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help lab test lint typecheck pytest nbval other-pythons notebooks bench clean
+.PHONY: help lab test lint typecheck pytest nbval other-pythons notebooks bench soak clean
 
 help:
-	@sed -n '3,6p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,7p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------ environments
 # A stamp per extras set: re-install when pyproject.toml changes.
@@ -75,6 +76,12 @@ notebooks: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-test
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+
+# Random programs mixing virtual sleeps, subprocesses, sockets, executors and threads,
+# some with a planted deadlock; 2 worker processes, each program under a timeout.
+SOAK_PROGRAMS ?= 1000
+soak: $(VENV)/.stamp-test
+	$(BIN)/python tests/soak.py --programs $(SOAK_PROGRAMS)
 
 # ------------------------------------------------------------------ the full check
 # --keep-going: a lint error must not hide the test results; any failed step still fails.
