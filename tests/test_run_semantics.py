@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 import asyncprims
-from asyncprims.tracing import MixedClocksWarning
 
 main_thread_only = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread(),
@@ -95,6 +94,8 @@ def test_nested_runs_name_their_main_tasks_apart() -> None:
 
 
 def test_a_trace_over_a_nested_run_keeps_two_lanes_and_warns() -> None:
+    from asyncprims.tracing import MixedClocksWarning
+
     async def inner() -> None:
         async with asyncprims.Lock(name="inner"):
             await asyncio.sleep(1)
@@ -112,6 +113,8 @@ def test_a_trace_over_a_nested_run_keeps_two_lanes_and_warns() -> None:
 
 @pytest.mark.parametrize("first, second", [(True, True), (True, False), (False, True)])
 def test_runs_on_different_clocks_in_one_trace_warn(first: bool, second: bool) -> None:
+    from asyncprims.tracing import MixedClocksWarning
+
     async def main() -> None:
         async with asyncprims.Lock():
             await asyncio.sleep(0.01)
