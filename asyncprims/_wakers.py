@@ -102,6 +102,28 @@ def _is_parked(frame: FrameType | None, loop_thread: threading.Thread) -> bool:
     return False
 
 
+def _pool_is_idle(frame: FrameType | None, pool_worker: Any, work_queue: Any) -> bool:
+    """Is the ``ThreadPoolExecutor`` of a worker thread (innermost frame ``frame``)
+    idle: no job queued, none running?
+
+    A worker waiting for work sits in ``_worker``; but one that has just taken
+    a job off the queue sits there too for a few instructions, so the pool's
+    own count of idle workers decides (``submit`` claims an idle worker before
+    it returns, so a job just submitted is never missed).
+    """
+    if frame is None or frame.f_code is not pool_worker or not work_queue.empty():
+        return False
+    reference = frame.f_locals.get("executor_reference")
+    executor = reference() if callable(reference) else None
+    if executor is None:
+        return True  # the pool is gone: its workers only wait to exit
+    idle = getattr(getattr(executor, "_idle_semaphore", None), "_value", None)
+    threads = getattr(executor, "_threads", None)
+    if idle is None or threads is None:  # pragma: no cover - another Python's pool
+        return True
+    return bool(idle >= len(threads))
+
+
 class OutsideWakers:
     """Per-loop bookkeeping for the thread rules: which threads existed before
     the loop, and when unwatched threads last called into it."""
@@ -118,6 +140,8 @@ class OutsideWakers:
 
     def waking_threads(self) -> list[threading.Thread]:
         """The threads that may still wake the loop running in this thread."""
+        if threading.active_count() == 1:
+            return []  # the loop's thread alone: the usual case, and the cheapest
         loop_thread = threading.current_thread()
         threads = [thread for thread in threading.enumerate() if thread is not loop_thread]
         if not threads:
@@ -148,8 +172,7 @@ class OutsideWakers:
                 frames = sys._current_frames()
             frame = frames.get(thread.ident) if thread.ident is not None else None
             if work_queue is not None:
-                idle = frame is not None and frame.f_code is pool_worker and work_queue.empty()
-                if not idle:
+                if not _pool_is_idle(frame, pool_worker, work_queue):
                     found.append(thread)
             elif not _is_parked(frame, loop_thread):
                 found.append(thread)
