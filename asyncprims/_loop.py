@@ -187,7 +187,12 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
                 if self._asyncio_internals._ready:  # a thread's callback, just in
                     return []
                 raise _Deadlocked
-            return self._wait_real(POLL_INTERVAL if wakers is Wakers.THREADS else None, None)
+            if wakers is not Wakers.THREADS:
+                return self._wait_real(None, None)
+            events = self._wait_real(POLL_INTERVAL, None)
+            if self._detect_deadlocks:
+                self._outside.note_quiet_poll(not events)  # says so if it lasts
+            return events
         if wakers <= Wakers.SIGNALS:  # nothing real in flight: jump
             self._jump_to(deadline)
             return []

@@ -40,6 +40,10 @@ into a fresh loop.  One that does is covered by a grace period: for
 into the loop, the loop counts it as a possible waker.  Threads started with
 ``_thread.start_new_thread`` are treated the same way.
 
+A loop that only threads can wake, and that none does for ``STALL_WARNING``
+seconds, says so once with a RuntimeWarning naming the threads: waiting for a
+thread that will never call in is a deadlock the detector cannot prove.
+
 Reading other threads' frames (``sys._current_frames()``) is what debuggers
 do; it happens only when the loop is idle and some thread is alive.
 """
@@ -50,17 +54,20 @@ import enum
 import sys
 import threading
 import time
+import warnings
 import weakref
 from types import FrameType
 from typing import Any
 
-__all__ = ["GRACE_PERIOD", "POLL_INTERVAL", "OutsideWakers", "Wakers"]
+__all__ = ["GRACE_PERIOD", "POLL_INTERVAL", "STALL_WARNING", "OutsideWakers", "Wakers"]
 
 #: Seconds after an unwatched thread's last call into the loop during which it
 #: still counts as a possible waker.
 GRACE_PERIOD = 1.0
 #: Seconds between two looks at the threads while only threads can wake the loop.
 POLL_INTERVAL = 0.05
+#: Seconds of waiting on threads alone, with nothing happening, before a warning.
+STALL_WARNING = 30.0
 
 
 class Wakers(enum.IntEnum):
@@ -133,6 +140,28 @@ class OutsideWakers:
             threading.enumerate())
         self._last_calls: weakref.WeakKeyDictionary[threading.Thread, float] = (
             weakref.WeakKeyDictionary())
+        self._quiet_since: float | None = None
+        self._warned = False
+
+    def note_quiet_poll(self, quiet: bool) -> None:
+        """The idle loop, with no timer and only threads to wake it, polled once;
+        ``quiet``: nothing happened.  Warn once if it stays quiet too long."""
+        now = time.monotonic()
+        if not quiet or self._quiet_since is None:
+            self._quiet_since = now if quiet else None
+            return
+        if self._warned or now - self._quiet_since < STALL_WARNING:
+            return
+        self._warned = True
+        names = ", ".join(repr(thread.name) for thread in self.waking_threads()) or "none left"
+        warnings.warn(
+            f"asyncprims.run(): no task has run for {now - self._quiet_since:.3g} s; the loop "
+            f"waits for threads that could still call into it ({names}). If they never "
+            "will, the program is deadlocked: end those threads (or pass "
+            "detect_deadlocks=False to run(), if waiting is what you want).",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
     def note_call_from_thread(self) -> None:
         """The running (foreign) thread has just called ``call_soon_threadsafe``."""

@@ -241,3 +241,17 @@ def test_detect_deadlocks_false_waits_for_what_it_cannot_see(mode: str) -> None:
     main, thread = _old_daemon_thread(calls=0, gap=0.3, first_call_before_blocking=False)
     assert _run(main, mode, detect_deadlocks=False) == 0
     thread.join(5)
+
+
+def test_waiting_long_on_threads_alone_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncprims._wakers
+
+    monkeypatch.setattr(asyncprims._wakers, "STALL_WARNING", 0.3)
+
+    async def main() -> None:
+        threading.Thread(target=time.sleep, args=(1.5,), name="sleepy").start()
+        await asyncprims.Event(name="never").wait()
+
+    with pytest.warns(RuntimeWarning, match="no task has run for .*'sleepy'"), \
+            pytest.raises(asyncprims.DeadlockError, match="Event 'never'"):
+        _run(main, "real")
