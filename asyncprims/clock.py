@@ -30,8 +30,8 @@ real" (:mod:`asyncprims._wakers`) is a registered socket or pipe, a
 ``run_in_executor``/``to_thread`` job, a busy executor thread, a subprocess
 that has not exited, or a thread that may call into the loop.  Then an idle
 loop waits in the selector, for real, until the next timer's deadline or an
-event; the virtual clock advances by the real time that passed and lands
-exactly on the deadline when the full wait elapsed.  Consequences:
+event; the virtual clock advances by the real time that passed (at least to
+the deadline, once the wait reached it).  Consequences:
 
 * a timeout around real work fires no earlier than it would in real time
   (``wait_for(reader.read(), 5)``, a TLS handshake's 60 s);
@@ -51,9 +51,10 @@ before the run is seen only for a grace period after each call it makes into
 the loop; any other live thread counts until it ends or parks.  While only
 threads can wake it, the loop re-checks every 50 ms (in real time), so a
 deadlock is reported within about that long after the last thread ends, or
-a second after an unwatched thread's last call.  ``run(...,
-detect_deadlocks=False)`` turns the test off: the loop then waits forever,
-as asyncio's does.
+a second after an unwatched thread's last call; a loop left waiting on
+threads alone for 30 s warns (RuntimeWarning) instead of hanging silently.
+``run(..., detect_deadlocks=False)`` turns the test off: the loop then waits
+forever, as asyncio's does.
 
 Inside a running loop (a Jupyter cell)
 --------------------------------------
