@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _watchdog import run_guarded
 
 import asyncprims
 
@@ -20,35 +21,8 @@ _CHILD = [sys.executable, "-c", "import sys, time; time.sleep(0.3); sys.stdout.w
 _STATUSES = ("virtual", "real")
 
 
-#: Seconds after which a run that should have ended is cancelled: a regression
-#: here means waiting forever, and that must fail one test, not stall the run.
-WATCHDOG = 30.0
-
-
 def _run(main: Callable[[], Any], mode: str, **kwargs: Any) -> Any:
-    """``asyncprims.run(main())``, cancelled by a watchdog after ``WATCHDOG`` s.
-
-    The watchdog is a daemon thread started before the run, so the loop does
-    not watch it (it is not a possible waker until it calls in).
-    """
-    handed: list[Any] = []
-    finished = threading.Event()
-
-    def watchdog() -> None:
-        if not finished.wait(WATCHDOG) and handed:
-            loop, task = handed
-            loop.call_soon_threadsafe(task.cancel)
-
-    threading.Thread(target=watchdog, daemon=True).start()
-
-    async def guarded() -> Any:
-        handed[:] = [asyncio.get_running_loop(), asyncio.current_task()]
-        return await main()
-
-    try:
-        return asyncprims.run(guarded(), virtual_time=mode == "virtual", **kwargs)
-    finally:
-        finished.set()
+    return run_guarded(main, virtual_time=mode == "virtual", **kwargs)
 
 
 # -- 2. subprocesses -------------------------------------------------------------------
