@@ -123,9 +123,12 @@ class Lock(_ContextManagerMixin, Primitive):
         ):
             self._locked = True
             self._owner = owner = _tasks_get(_get_running_loop())
-            if (WAIT_FOR_USES_INNER_TASK and owner is not None
-                    and getattr(owner.get_coro(), "cr_code", None) is _LOCK_ACQUIRE):
-                self._owner = owner = _wait_for_caller(owner)
+            if WAIT_FOR_USES_INNER_TASK and owner is not None:
+                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
+                    if owner.get_coro().cr_code is _LOCK_ACQUIRE:
+                        self._owner = owner = _wait_for_caller(owner)
+                except AttributeError:  # a generator-based coroutine
+                    pass
             if rec is not None:
                 rec.acquired(self, owner)
             return True

@@ -83,9 +83,12 @@ class Semaphore(_ContextManagerMixin, Primitive):
         if not self.locked():
             self._value -= 1
             task = _tasks_get(_get_running_loop())
-            if (WAIT_FOR_USES_INNER_TASK and task is not None
-                    and getattr(task.get_coro(), "cr_code", None) is _SEMAPHORE_ACQUIRE):
-                task = _wait_for_caller(task)
+            if WAIT_FOR_USES_INNER_TASK and task is not None:
+                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
+                    if task.get_coro().cr_code is _SEMAPHORE_ACQUIRE:
+                        task = _wait_for_caller(task)
+                except AttributeError:  # a generator-based coroutine
+                    pass
             self._take_permit(task, rec)
             return True
 
