@@ -56,7 +56,8 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
         self._subprocesses: weakref.WeakSet[Any] = weakref.WeakSet()
         self._created_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
         self._creation_order: weakref.WeakKeyDictionary[asyncio.Task[Any], int] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
         if virtual_time:
             self._clock_resolution = _TICK
         selector: Any = self._asyncio_internals._selector

@@ -95,8 +95,10 @@ def _is_parked(frame: FrameType | None, loop_thread: threading.Thread) -> bool:
     code = frame.f_code
     if code is _code_of("threading", "_shutdown"):
         return True  # the interpreter is exiting and waits for non-daemon threads
-    if code in (_code_of("threading", "Thread", "join"),
-                _code_of("threading", "Thread", "_wait_for_tstate_lock")):
+    if code in (
+        _code_of("threading", "Thread", "join"),
+        _code_of("threading", "Thread", "_wait_for_tstate_lock"),
+    ):
         arguments = frame.f_locals
         return arguments.get("self") is loop_thread and arguments.get("timeout") in (None, -1)
     if code is _code_of("threading", "Condition", "wait"):
@@ -137,9 +139,11 @@ class OutsideWakers:
 
     def __init__(self) -> None:
         self._threads_before: weakref.WeakSet[threading.Thread] = weakref.WeakSet(
-            threading.enumerate())
+            threading.enumerate()
+        )
         self._last_calls: weakref.WeakKeyDictionary[threading.Thread, float] = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
         self._quiet_since: float | None = None
         self._warned = False
 
@@ -191,8 +195,10 @@ class OutsideWakers:
                 if getattr(thread, "pending_work_items", None):
                     found.append(thread)
                 continue
-            if work_queue is None and (isinstance(thread, threading._DummyThread) or (
-                    thread.daemon and thread in self._threads_before)):
+            if work_queue is None and (
+                isinstance(thread, threading._DummyThread)
+                or (thread.daemon and thread in self._threads_before)
+            ):
                 last = self._last_calls.get(thread)  # unwatched: the grace period only
                 if last is not None and now - last < GRACE_PERIOD:
                     found.append(thread)

@@ -22,7 +22,8 @@ def run_isolated(source: str, timeout: float = 60.0) -> str:
             timeout=timeout,
         )
     except subprocess.TimeoutExpired as error:
-        raise AssertionError(f"still running after {timeout} s (hung?); "
-                             f"stdout so far: {error.stdout!r}") from None
+        raise AssertionError(
+            f"still running after {timeout} s (hung?); stdout so far: {error.stdout!r}"
+        ) from None
     assert done.returncode == 0, f"exit {done.returncode}:\n{done.stderr}"
     return done.stdout

@@ -15,8 +15,9 @@ import asyncprims
 WATCHDOG = 30.0
 
 
-def run_guarded(main: Callable[[], Awaitable[Any]], seconds: float = WATCHDOG,
-                **kwargs: Any) -> Any:
+def run_guarded(
+    main: Callable[[], Awaitable[Any]], seconds: float = WATCHDOG, **kwargs: Any
+) -> Any:
     """``asyncprims.run(main(), **kwargs)``, its main task cancelled after ``seconds``.
 
     The watchdog is a daemon thread started before the run, so the loop does

@@ -52,8 +52,18 @@ class Program:
 def generate(seed: int) -> Program:
     rng = random.Random(seed)
     program = Program(seed, virtual=rng.random() < 0.7)
-    kinds = ["sleeps", "subprocess", "socket", "executor", "old-pool", "thread-callback",
-             "thread-coroutine", "primitives", "wait-for-real", "timeout-on-real"]
+    kinds = [
+        "sleeps",
+        "subprocess",
+        "socket",
+        "executor",
+        "old-pool",
+        "thread-callback",
+        "thread-coroutine",
+        "primitives",
+        "wait-for-real",
+        "timeout-on-real",
+    ]
     for _ in range(rng.randint(1, 5)):
         kind = rng.choice(kinds)
         delay = round(rng.uniform(0, 0.08), 3)
@@ -87,7 +97,8 @@ async def _sleeps(params: dict[str, Any]) -> str:
 
 async def _subprocess(params: dict[str, Any]) -> str:
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-S", "-c", _CHILD.format(**params), stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-S", "-c", _CHILD.format(**params), stdout=asyncio.subprocess.PIPE
+    )
     out, _ = await child.communicate()
     assert child.returncode == 0
     return out.decode()
@@ -144,8 +155,11 @@ async def _thread_coroutine(params: dict[str, Any]) -> str:
 
     loop = asyncio.get_running_loop()
     inbox: asyncprims.Queue[str] = asyncprims.Queue()
-    threading.Thread(target=lambda: asyncio.run_coroutine_threadsafe(
-        inbox.put(_blocking_job(params)), loop).result()).start()
+    threading.Thread(
+        target=lambda: asyncio.run_coroutine_threadsafe(
+            inbox.put(_blocking_job(params)), loop
+        ).result()
+    ).start()
     return await inbox.get()
 
 
@@ -196,10 +210,16 @@ async def _timeout_on_real(params: dict[str, Any]) -> str:
 
 
 _ACTORS: dict[str, Callable[[dict[str, Any]], Awaitable[str]]] = {
-    "sleeps": _sleeps, "subprocess": _subprocess, "socket": _socket, "executor": _executor,
-    "old-pool": _old_pool, "thread-callback": _thread_callback,
-    "thread-coroutine": _thread_coroutine, "primitives": _primitives,
-    "wait-for-real": _wait_for_real, "timeout-on-real": _timeout_on_real,
+    "sleeps": _sleeps,
+    "subprocess": _subprocess,
+    "socket": _socket,
+    "executor": _executor,
+    "old-pool": _old_pool,
+    "thread-callback": _thread_callback,
+    "thread-coroutine": _thread_coroutine,
+    "primitives": _primitives,
+    "wait-for-real": _wait_for_real,
+    "timeout-on-real": _timeout_on_real,
 }
 
 
@@ -239,8 +259,9 @@ def run_program(program: Program) -> dict[str, Any]:
         if program.plant is not None:  # blocked while the real work goes on
             makers, names[:] = _planted(program.plant)
             stuck = [asyncio.create_task(make()) for make in makers]  # type: ignore[arg-type]
-        results = list(await asyncio.gather(*(_ACTORS[kind](params)
-                                              for kind, params in program.actors)))
+        results = list(
+            await asyncio.gather(*(_ACTORS[kind](params) for kind, params in program.actors))
+        )
         assert results == expected, f"{results!r} != {expected!r}"
         await asyncio.gather(*stuck)  # the deadlock, once the real work is over
         return results
@@ -285,8 +306,10 @@ class SoakResult:
         counts = Counter(outcome["status"] for outcome in self.outcomes)
         slowest = max((o.get("seconds", 0) for o in self.outcomes), default=0)
         parts = ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
-        return (f"{len(self.outcomes)} programs in {self.seconds:.1f} s ({parts}); "
-                f"slowest program {slowest:.2f} s")
+        return (
+            f"{len(self.outcomes)} programs in {self.seconds:.1f} s ({parts}); "
+            f"slowest program {slowest:.2f} s"
+        )
 
 
 def _run_worker(seeds: list[int], timeout: float, results: list[dict[str, Any]]) -> None:
@@ -294,9 +317,10 @@ def _run_worker(seeds: list[int], timeout: float, results: list[dict[str, Any]])
     remaining = list(seeds)
     while remaining:
         child = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--worker",
-             ",".join(map(str, remaining))],
-            stdout=subprocess.PIPE, text=True)
+            [sys.executable, os.path.abspath(__file__), "--worker", ",".join(map(str, remaining))],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         lines: queue.Queue[str | None] = queue.Queue()
 
         def read(stream: Any = child.stdout, lines: queue.Queue[str | None] = lines) -> None:
@@ -310,12 +334,22 @@ def _run_worker(seeds: list[int], timeout: float, results: list[dict[str, Any]])
                 line = lines.get(timeout=timeout)
             except queue.Empty:
                 child.kill()
-                results.append({"seed": remaining.pop(0), "status": "hang",
-                                "detail": f"no answer within {timeout} s"})
+                results.append(
+                    {
+                        "seed": remaining.pop(0),
+                        "status": "hang",
+                        "detail": f"no answer within {timeout} s",
+                    }
+                )
                 break
             if line is None:  # the worker died
-                results.append({"seed": remaining.pop(0), "status": "crash",
-                                "detail": f"worker exited with {child.wait()}"})
+                results.append(
+                    {
+                        "seed": remaining.pop(0),
+                        "status": "crash",
+                        "detail": f"worker exited with {child.wait()}",
+                    }
+                )
                 break
             outcome = json.loads(line)
             remaining.remove(outcome["seed"])
@@ -323,14 +357,15 @@ def _run_worker(seeds: list[int], timeout: float, results: list[dict[str, Any]])
         child.wait()
 
 
-def run_soak(programs: int, first: int = 0, workers: int = 2,
-             timeout: float = 60.0) -> SoakResult:
+def run_soak(programs: int, first: int = 0, workers: int = 2, timeout: float = 60.0) -> SoakResult:
     """Run seeds ``first .. first + programs - 1`` over ``workers`` processes."""
     started = time.monotonic()
     seeds = list(range(first, first + programs))
     results: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=_run_worker, args=(seeds[i::workers], timeout, results))
-               for i in range(workers)]
+    threads = [
+        threading.Thread(target=_run_worker, args=(seeds[i::workers], timeout, results))
+        for i in range(workers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -343,8 +378,12 @@ def main() -> int:
     parser.add_argument("--programs", type=int, default=1000)
     parser.add_argument("--first", type=int, default=0, help="first seed")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds a program may take before it counts as hung")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds a program may take before it counts as hung",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:

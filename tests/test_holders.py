@@ -100,11 +100,14 @@ def test_the_trace_puts_the_hold_on_the_callers_lane() -> None:
             await asyncio.sleep(0.1)
             lock.release()
 
-        await asyncio.gather(asyncio.create_task(holder(), name="holder"),
-                             asyncio.create_task(caller(), name="caller"))
+        await asyncio.gather(
+            asyncio.create_task(holder(), name="holder"),
+            asyncio.create_task(caller(), name="caller"),
+        )
 
     with asyncprims.trace() as timeline:
         asyncprims.run(main(), virtual_time=True)
-    holds = [(span.task, span.start, span.end) for span in timeline.spans()
-             if span.state == "holding"]
+    holds = [
+        (span.task, span.start, span.end) for span in timeline.spans() if span.state == "holding"
+    ]
     assert holds == [("holder", 0.0, 0.1), ("caller", 0.1, 0.2)]

@@ -108,7 +108,9 @@ def test_a_trace_over_a_nested_run_keeps_two_lanes_and_warns() -> None:
     with asyncprims.trace() as timeline, pytest.warns(MixedClocksWarning, match="one axis"):
         asyncprims.run(outer(), virtual_time=True)
     assert {(event.task, event.primitive) for event in timeline.events} == {
-        ("main", "outer"), ("main-2", "inner")}
+        ("main", "outer"),
+        ("main-2", "inner"),
+    }
 
 
 @pytest.mark.parametrize("first, second", [(True, True), (True, False), (False, True)])

@@ -29,7 +29,9 @@ def test_soak_sample() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("ASYNCPRIMS_SOAK"),
-                    reason="the full soak is opt-in: ASYNCPRIMS_SOAK=<programs>")
+@pytest.mark.skipif(
+    not os.environ.get("ASYNCPRIMS_SOAK"),
+    reason="the full soak is opt-in: ASYNCPRIMS_SOAK=<programs>",
+)
 def test_soak_full() -> None:
     _check(int(os.environ["ASYNCPRIMS_SOAK"]), first=0)

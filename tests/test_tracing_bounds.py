@@ -108,8 +108,17 @@ def test_a_label_is_stable_while_its_primitive_lives() -> None:
         asyncprims.run(main(), virtual_time=True)
     labels = [event.primitive for event in timeline.events]
     once = ["Lock-1", "Lock-1"]  # acquire and release of the lock that lives on
-    assert labels == [*once, "Lock-2", "Lock-2", *once, "Lock-3", "Lock-3", *once, "Lock-4",
-                      "Lock-4"]
+    assert labels == [
+        *once,
+        "Lock-2",
+        "Lock-2",
+        *once,
+        "Lock-3",
+        "Lock-3",
+        *once,
+        "Lock-4",
+        "Lock-4",
+    ]
 
 
 def test_an_unfinished_wait_does_not_keep_its_loop_alive() -> None:

@@ -156,10 +156,13 @@ def test_virtual_clock_does_not_run_ahead_of_real_io_and_does_not_spin() -> None
         ticker = asyncio.create_task(_ticker())
         sleeper = asyncio.create_task(asyncio.sleep(1e6))  # a far timer: no reason to wait
         started_real, started_cpu, started_virtual = (
-            time.monotonic(), time.process_time(), loop.time())
+            time.monotonic(),
+            time.process_time(),
+            loop.time(),
+        )
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _SLOW_CHILD.format(delay=0.5),
-            stdout=asyncio.subprocess.PIPE)
+            sys.executable, "-c", _SLOW_CHILD.format(delay=0.5), stdout=asyncio.subprocess.PIPE
+        )
         output = await child.stdout.read()  # type: ignore[union-attr]
         await child.wait()
         real = time.monotonic() - started_real
@@ -183,7 +186,8 @@ def test_a_timeout_on_real_io_fires_no_earlier_than_in_real_time(virtual: bool) 
     async def main() -> tuple[float, float]:
         loop = asyncio.get_running_loop()
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", _SLOW_CHILD.format(delay=30), stdout=asyncio.subprocess.PIPE)
+            sys.executable, "-c", _SLOW_CHILD.format(delay=30), stdout=asyncio.subprocess.PIPE
+        )
         started, started_loop = time.monotonic(), loop.time()
         try:
             with pytest.raises(asyncio.TimeoutError):
@@ -211,8 +215,12 @@ def test_tls_handshake_timeout_waits_in_real_time() -> None:
         try:
             with pytest.raises((asyncio.TimeoutError, ConnectionError)):
                 await asyncio.open_connection(
-                    "127.0.0.1", port, ssl=context, server_hostname="localhost",
-                    ssl_handshake_timeout=0.5)
+                    "127.0.0.1",
+                    port,
+                    ssl=context,
+                    server_hostname="localhost",
+                    ssl_handshake_timeout=0.5,
+                )
             return time.monotonic() - started
         finally:
             server.close()

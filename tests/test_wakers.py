@@ -43,8 +43,11 @@ def test_communicate_is_not_a_deadlock(mode: str) -> None:
         results = []
         for _ in range(3):  # used to fail in about 60% of runs on 3.10/3.11
             child = await asyncio.create_subprocess_exec(
-                *_CHILD[:2], "import sys; sys.stdout.write(sys.stdin.read())",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                *_CHILD[:2],
+                "import sys; sys.stdout.write(sys.stdin.read())",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
             out, _ = await child.communicate(b"echo")
             results.append(out)
         return results
@@ -233,6 +236,8 @@ def test_waiting_long_on_threads_alone_says_so(monkeypatch: pytest.MonkeyPatch) 
         threading.Thread(target=time.sleep, args=(1.5,), name="sleepy").start()
         await asyncprims.Event(name="never").wait()
 
-    with pytest.warns(RuntimeWarning, match="no task has run for .*'sleepy'"), \
-            pytest.raises(asyncprims.DeadlockError, match="Event 'never'"):
+    with (
+        pytest.warns(RuntimeWarning, match="no task has run for .*'sleepy'"),
+        pytest.raises(asyncprims.DeadlockError, match="Event 'never'"),
+    ):
         _run(main, "real")
