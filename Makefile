@@ -11,6 +11,7 @@
 #   make format     ruff format (files listed in [tool.ruff.format] exclude are left alone)
 #   make bench      run the benchmarks (benchmarks/run.py)
 #   make gallery    regenerate docs/gallery/ (every demo chart and the course's charts)
+#   make soak       the full run() soak: 1,000 random programs (tests/soak.py)
 #
 # Environments come from the lock, requirements/dev.txt (uv pip compile --universal: one
 # pinned set per Python, 3.10 to 3.13), installed with uv (pinned to UV_VERSION, installed
@@ -73,10 +74,10 @@ export UV_PYTHON_PREFERENCE := only-system
 export UV_NO_PROGRESS := 1
 
 .PHONY: help lab test venv lint typecheck docs pytest nbval other-pythons dist-check \
-	notebooks bench gallery lock relock format format-check clean
+	notebooks bench gallery soak lock relock format format-check clean
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------------ environments
 $(UV_STAMP):
@@ -143,6 +144,12 @@ lock: $(UV_STAMP)
 
 relock: $(UV_STAMP)
 	$(PYTHON) tools/lock.py --uv $(UV)
+
+# Random programs mixing virtual sleeps, subprocesses, sockets, executors and threads,
+# some with a planted deadlock; 2 worker processes, each program under a timeout.
+SOAK_PROGRAMS ?= 1000
+soak: $(VENV)/.stamp-test
+	$(BIN)/python tests/soak.py --programs $(SOAK_PROGRAMS)
 
 # ------------------------------------------------------------------ the full check
 # Every step runs even when an earlier one failed (a lint error must not hide the test

@@ -34,6 +34,40 @@ else:  # pragma: no cover - not an installed Python
         return None if loop is None else asyncio.current_task(loop)
 
 
+def _checked_name(name: object) -> str | None:
+    """``name`` if it is a str or None; TypeError otherwise (a label must be text)."""
+    if name is None or isinstance(name, str):
+        return name
+    raise TypeError(f"name must be a str or None, not {type(name).__name__}")
+
+
+#: On 3.10 and 3.11 ``asyncio.wait_for(aw, timeout)`` runs ``aw`` in an inner
+#: task; from 3.12 it runs in the caller's task.  What that inner task acquires
+#: belongs to the task that awaits ``wait_for``.
+WAIT_FOR_USES_INNER_TASK = sys.version_info < (3, 12)
+_release_waiter = getattr(asyncio.tasks, "_release_waiter", None)
+
+
+def _wait_for_caller(task: Any) -> Any:
+    """The task that acquires on behalf of ``task``, a task whose coroutine is
+    an ``acquire()`` itself: if ``task`` is ``wait_for``'s inner task (its
+    done callbacks release ``wait_for``'s waiter future), the task suspended
+    on that waiter; else ``task`` itself.  Costs a scan of the loop's tasks,
+    so callers first check that the task's coroutine is an acquire.
+    """
+    waiters = [
+        callback.args[0]
+        for callback, *_ in getattr(task, "_callbacks", None) or ()
+        if getattr(callback, "func", None) is _release_waiter and callback.args
+    ]
+    if not waiters:
+        return task
+    for other in asyncio.all_tasks(task.get_loop()):
+        if getattr(other, "_fut_waiter", None) is waiters[0]:
+            return other
+    return task
+
+
 class _ContextManagerMixin:
     """``async with primitive:`` acquires on entry and releases on exit."""
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 
-from ._base import Primitive
+from ._base import Primitive, _checked_name
 from .locks import Condition
 from .statistics import BarrierStatistics
 from .tracing import current_recorder
@@ -56,7 +56,7 @@ class Barrier(Primitive):
         self._parties = parties
         self._state = _State.FILLING
         self._count = 0
-        self._name = name
+        self._name = _checked_name(name)
 
     def __repr__(self) -> str:
         extra = self._state.value

@@ -3,31 +3,58 @@
 Virtual time, the looptime way
 ------------------------------
 The loop's clock is an integer count of nanoseconds starting at 0, and
-``time()`` returns ``ticks / 1e9``, so ``0.1 + 0.1 + 0.1`` seconds of sleeping
-reads back as ``0.3``, not ``0.30000000000000004``.  Nothing in the loop's
-scheduler is replaced (``_run_once`` stays asyncio's, or nest-asyncio2's):
-only the selector's ``select(timeout)`` is wrapped.  When the loop is idle and
-asks to wait ``timeout`` seconds for its next timer, the wrapper polls real I/O
-with timeout 0 and, if nothing is ready, advances the clock by ``timeout``
-(rounded to the nanosecond; the loop's clock resolution is 1 ns, so the timer
-is due) instead of sleeping.
+``time()`` returns ``ticks / 1e9`` (correctly rounded), so ``0.1 + 0.1 + 0.1``
+seconds of sleeping reads back as ``0.3``, not ``0.30000000000000004``.
+Nothing in the loop's scheduler is replaced (``_run_once`` stays asyncio's, or
+nest-asyncio2's): only the selector's ``select(timeout)`` is wrapped
+(:mod:`asyncprims._loop`).  When the loop is idle, the wrapper polls real I/O
+with timeout 0 and, if nothing is ready and nothing real is in flight, jumps
+the clock to the earliest timer's deadline instead of sleeping.
+
+No deadline can get stuck.  The jump lands on the nanosecond nearest the
+deadline, computed exactly from the float, and the loop's
+``_clock_resolution`` (asyncio's "due within" margin) grows with the clock to
+one unit in the last place of ``time()``, so the timer passes asyncio's float
+test ``when < time() + resolution`` at any magnitude: a sleep after 50 days
+or ``sleep(1e9)`` returns.  A timer at ``+inf`` never fires, so it is not a
+way to be woken: a loop whose only timers are infinite is idle forever.
 
 Invariants: the virtual clock never goes backwards; it moves only while no
-callback is ready; real I/O that is ready is always served before time jumps.
-While a ``run_in_executor`` job is outstanding, the loop waits for it in real
-time (at most ``timeout`` seconds, after which the clock advances by exactly
-``timeout``): a thread's work takes no virtual time, and a timeout does not
-fire early just because the thread is slower than the virtual clock.
+callback is ready; real I/O that is ready is always served before time moves.
+
+Virtual time and real work
+--------------------------
+The rule: **while anything real could still wake the loop, the virtual clock
+follows real time; it jumps only when nothing real is in flight.**  "Anything
+real" (:mod:`asyncprims._wakers`) is a registered socket or pipe, a
+``run_in_executor``/``to_thread`` job, a busy executor thread, a subprocess
+that has not exited, or a thread that may call into the loop.  Then an idle
+loop waits in the selector, for real, until the next timer's deadline or an
+event; the virtual clock advances by the real time that passed (at least to
+the deadline, once the wait reached it).  Consequences:
+
+* a timeout around real work fires no earlier than it would in real time
+  (``wait_for(reader.read(), 5)``, a TLS handshake's 60 s);
+* the virtual clock never runs ahead of real time while real work is
+  pending, and it may read uneven values afterwards (real time is uneven);
+* the loop does not spin: waiting on real work costs what it costs asyncio;
+* a signal handler alone is not real work: the clock still jumps.
 
 Deadlock
 --------
 The loop is deadlocked when it would wait forever: nothing is ready, no timer
-is scheduled, no file descriptor but its own self-pipe is registered, no
-signal handler is installed and no executor job is outstanding.  Then nothing
-can wake it, and :func:`run` raises :class:`DeadlockError` (see
-:mod:`asyncprims._deadlock`) in both virtual and real time.  A thread started
-by hand that will later call ``call_soon_threadsafe`` is invisible to this
-test; start thread work with ``run_in_executor`` or ``asyncio.to_thread``.
+will fire and nothing outside can wake it (the rule above, plus signal
+handlers).  Then :func:`run` raises :class:`DeadlockError` (see
+:mod:`asyncprims._deadlock`), in both virtual and real time.  Threads are
+watched as :mod:`asyncprims._wakers` says: a daemon thread that existed
+before the run is seen only for a grace period after each call it makes into
+the loop; any other live thread counts until it ends or parks.  While only
+threads can wake it, the loop re-checks every 50 ms (in real time), so a
+deadlock is reported within about that long after the last thread ends, or
+a second after an unwatched thread's last call; a loop left waiting on
+threads alone for 30 s warns (RuntimeWarning) instead of hanging silently.
+``run(..., detect_deadlocks=False)`` turns the test off: the loop then waits
+forever, as asyncio's does.
 
 Inside a running loop (a Jupyter cell)
 --------------------------------------
@@ -35,7 +62,9 @@ Inside a running loop (a Jupyter cell)
 and restores it afterwards, so the fresh loop runs in the caller's thread,
 with the caller's context variables, stdout and signal handling.  Nothing
 process-wide is patched.  The caller's loop is blocked meanwhile, exactly as
-it is by any synchronous code in a cell.
+it is by any synchronous code in a cell.  A run started inside another run's
+task names its main task ``main-2`` (``main-3`` one level deeper), so a
+trace over both tells them apart.
 """
 
 from __future__ import annotations
@@ -44,142 +73,20 @@ import asyncio
 import signal
 import sys
 import threading
-import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
+from contextvars import ContextVar
 from types import FrameType
 from typing import Any, TypeVar
 
 from ._deadlock import BlockedTask, DeadlockEdge, DeadlockError, describe_blocked_tasks
+from ._loop import ClockedEventLoop, _Deadlocked
 from .tracing import _here, current_recorder
 
 __all__ = ["BlockedTask", "DeadlockError", "run"]
 
 _T = TypeVar("_T")
-_NANOSECONDS = 1_000_000_000
 #: Cancellation rounds before giving up on tasks that refuse to finish.
 _MAX_CANCEL_ROUNDS = 8
-
-
-class _Deadlocked(BaseException):
-    """Raised out of ``select`` when the loop could never be woken again.
-
-    A BaseException so that no ``except Exception`` between the selector and
-    :func:`run` can swallow it.
-    """
-
-
-class ClockedEventLoop(asyncio.SelectorEventLoop):
-    """A selector event loop that detects deadlocks, optionally in virtual time.
-
-    ``virtual_time`` is a plain attribute (the tracer reads it).  In virtual
-    time ``time()`` starts at 0.0 and jumps to the next timer whenever the loop
-    is idle; otherwise it is asyncio's monotonic clock.
-    """
-
-    def __init__(self, virtual_time: bool = False) -> None:
-        super().__init__()
-        self.virtual_time = virtual_time
-        self._virtual_ns = 0
-        self._executor_jobs = 0
-        self._detect_deadlocks = True
-        self._created_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-        self._creation_order: weakref.WeakKeyDictionary[asyncio.Task[Any], int] = (
-            weakref.WeakKeyDictionary())
-        if virtual_time:
-            self._clock_resolution = 1 / _NANOSECONDS
-        selector: Any = self._asyncio_internals._selector
-        self._real_select: Callable[[float | None], list[Any]] = selector.select
-        selector.select = self._select  # an instance attribute: this selector only
-
-    def time(self) -> float:
-        if self.virtual_time:
-            return self._virtual_ns / _NANOSECONDS
-        return super().time()
-
-    def create_task(self, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
-        """asyncio's ``create_task``, remembering the task (weakly) for cleanup."""
-        task = super().create_task(coro, **kwargs)
-        self._created_tasks.add(task)
-        self._creation_order[task] = len(self._creation_order) + len(self._created_tasks)
-        return task
-
-    def tasks_in_creation_order(self) -> list[asyncio.Task[Any]]:
-        """The loop's unfinished tasks, oldest first (a set's order would vary by address)."""
-        order = self._creation_order
-        return sorted(asyncio.all_tasks(self), key=lambda task: order.get(task, -1))
-
-    def _retrieve_interrupts(self) -> None:
-        """Mark KeyboardInterrupt/SystemExit stored in finished tasks as retrieved.
-
-        Such an exception has already propagated out of :func:`run`; without
-        this, garbage collection would print "exception was never retrieved".
-        """
-        for task in list(self._created_tasks):
-            if task.done() and not task.cancelled():
-                error = getattr(task, "_exception", None)
-                if error is not None and not isinstance(error, Exception):
-                    task.exception()
-
-    def run_in_executor(  # type: ignore[override]
-        self, executor: Any, func: Any, *args: Any
-    ) -> asyncio.Future[Any]:
-        """asyncio's ``run_in_executor``, counting outstanding jobs.
-
-        A job counts until its asyncio future is done: once that future is
-        cancelled, the thread's eventual result can wake no task any more.
-        """
-        future = super().run_in_executor(executor, func, *args)
-        self._executor_jobs += 1
-        future.add_done_callback(self._executor_job_done)
-        return future
-
-    def _executor_job_done(self, _future: asyncio.Future[Any]) -> None:
-        self._executor_jobs -= 1
-
-    @property
-    def _asyncio_internals(self) -> Any:
-        """``self``, typed Any: the selector loop's private attributes are untyped."""
-        return self
-
-    def close(self) -> None:
-        selector: Any = self._asyncio_internals._selector
-        super().close()
-        if selector is not None:
-            selector.__dict__.pop("select", None)  # break the loop <-> selector cycle
-
-    # -- the idle hook -------------------------------------------------------------
-
-    def _can_be_woken_from_outside(self) -> bool:
-        """Could anything but a ready callback or a timer ever wake this loop?"""
-        if self._executor_jobs or getattr(self, "_signal_handlers", None):
-            return True
-        internals = self._asyncio_internals
-        self_pipe = internals._ssock.fileno() if internals._ssock is not None else -1
-        return any(key.fd != self_pipe for key in internals._selector.get_map().values())
-
-    def _select(self, timeout: float | None = None) -> list[Any]:
-        """The selector's ``select``, with the virtual clock and the deadlock test."""
-        real_select = self._real_select
-        if timeout is not None and (timeout <= 0 or not self.virtual_time):
-            return real_select(timeout)  # busy, or a real-time wait for a timer
-        events = real_select(0)
-        if events:
-            return events
-        if timeout is None:  # no timer at all
-            if not self._detect_deadlocks or self._can_be_woken_from_outside():
-                return real_select(None)
-            raise _Deadlocked
-        if self._executor_jobs:  # thread work in flight: give it real time
-            events = real_select(timeout)
-            if events:
-                return events
-        self._advance(timeout)
-        return []
-
-    def _advance(self, seconds: float) -> None:
-        """Move the virtual clock ``seconds`` forward, to the nearest nanosecond."""
-        target = round((self._virtual_ns / _NANOSECONDS + seconds) * _NANOSECONDS)
-        self._virtual_ns = max(target, self._virtual_ns)
 
 
 class _InterruptCanceller:
@@ -256,11 +163,20 @@ def _cancel_and_drain(loop: ClockedEventLoop) -> None:
             )
 
 
-def _run_on(loop: ClockedEventLoop, coro: Coroutine[Any, Any, _T], debug: bool | None) -> _T:
+def _interrupt_cancelled(main: asyncio.Task[Any]) -> bool:
+    """Did ``main`` end cancelled by the SIGINT alone?  asyncio.Runner's rule:
+    from 3.11, only if no other cancellation of it is still outstanding."""
+    uncancel = getattr(main, "uncancel", None)
+    return uncancel is None or uncancel() == 0
+
+
+def _run_on(
+    loop: ClockedEventLoop, coro: Coroutine[Any, Any, _T], debug: bool | None, name: str = "main"
+) -> _T:
     """Run ``coro`` as the main task of ``loop`` (not running), then close it."""
     if debug is not None:
         loop.set_debug(debug)
-    main = loop.create_task(coro, name="main")
+    main = loop.create_task(coro, name=name)
     interrupts = _InterruptCanceller(loop, main)
     try:
         try:
@@ -277,11 +193,14 @@ def _run_on(loop: ClockedEventLoop, coro: Coroutine[Any, Any, _T], debug: bool |
                 with recorder.paused():
                     _cancel_and_drain(loop)
             raise error from None
-        except BaseException:
+        except BaseException as error:
             if main.done() and not main.cancelled():
                 main.exception()  # retrieved: no "exception was never retrieved"
             loop._retrieve_interrupts()
-            if interrupts.count:
+            # Only the cancellation the SIGINT caused becomes KeyboardInterrupt;
+            # an error the main task raised while being cancelled propagates.
+            if (interrupts.count and isinstance(error, asyncio.CancelledError)
+                    and _interrupt_cancelled(main)):
                 raise KeyboardInterrupt() from None
             raise
     finally:
@@ -298,31 +217,54 @@ def _run_on(loop: ClockedEventLoop, coro: Coroutine[Any, Any, _T], debug: bool |
             loop.close()
 
 
+#: How many asyncprims.run() calls enclose the code running in this context.
+_run_depth: ContextVar[int] = ContextVar("asyncprims_run_depth", default=0)
+
+
 def run(
-    coro: Coroutine[Any, Any, _T], *, virtual_time: bool = False, debug: bool | None = None
+    coro: Coroutine[Any, Any, _T],
+    *,
+    virtual_time: bool = False,
+    debug: bool | None = None,
+    detect_deadlocks: bool = True,
 ) -> _T:
     """Run ``coro`` on a fresh event loop and return its result, like ``asyncio.run``.
 
-    The coroutine runs as the main task (named ``"main"``); at the end the
-    remaining tasks are cancelled and awaited, async generators and the default
+    The coroutine runs as the main task (named ``"main"``, or ``"main-2"``
+    in a run nested inside another run's task); at the end the remaining
+    tasks are cancelled and awaited, async generators and the default
     executor are shut down, and the loop is closed.  Its exception propagates.
 
     ``virtual_time=True``: the loop's clock starts at 0.0 and jumps to the next
     timer whenever the loop is idle, so sleeps and timeouts take no wall time
-    but ``loop.time()`` advances exactly.
+    but ``loop.time()`` advances exactly.  While real work (I/O, a
+    subprocess, an executor job, a thread) could still wake the loop, the
+    clock follows real time instead (see the module docstring).
 
     Works inside a running loop too (a Jupyter cell): the caller's running
     loop is set aside for the call and restored afterwards, in the same thread
     and context.  A SIGINT (kernel interrupt) cancels the run: all its tasks
     are cancelled and finish their cleanup, the loop is closed, the caller's
-    loop restored, and KeyboardInterrupt is raised.
+    loop restored, and KeyboardInterrupt is raised (unless the main task
+    ends with another error meanwhile: that error propagates, as in asyncio).
 
     Raises :class:`DeadlockError` when no task can ever run again, after
     cancelling the stuck tasks; its report says who waits on what.
+    ``detect_deadlocks=False`` waits forever instead, as asyncio does.
+
+    Under an active :func:`~asyncprims.trace` that already saw another run
+    or events from another loop, a run on a different clock (any virtual-time
+    run, or a real-time run after a virtual one) warns with
+    :class:`~asyncprims.tracing.MixedClocksWarning`: their times do not share
+    one axis.
     """
     if not asyncio.iscoroutine(coro):
         raise ValueError(f"a coroutine was expected, got {coro!r}")
-    loop = ClockedEventLoop(virtual_time)
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.note_run(virtual_time)
+    loop = ClockedEventLoop(virtual_time, detect_deadlocks)
+    depth = _run_depth.get() + 1
     events: Any = asyncio.events
     outer = events._get_running_loop()
     # From 3.14 the current task lives in the thread state, not per loop: set
@@ -335,9 +277,11 @@ def run(
     # The caller's loop stays mid-step while this one runs: the tracer's cache
     # of "the task running here" must not be inherited by this loop's tasks.
     here = _here.set(None)
+    nesting = _run_depth.set(depth)
     try:
-        return _run_on(loop, coro, debug)
+        return _run_on(loop, coro, debug, "main" if depth == 1 else f"main-{depth}")
     finally:
+        _run_depth.reset(nesting)
         _here.reset(here)
         events._set_running_loop(outer)
         if swap_task is not None:

@@ -20,11 +20,14 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from ._base import (
+    WAIT_FOR_USES_INNER_TASK,
     Primitive,
     _CancelledError,
+    _checked_name,
     _ContextManagerMixin,
     _get_running_loop,
     _tasks_get,
+    _wait_for_caller,
 )
 from ._waiters import WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
@@ -44,19 +47,23 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+
 class Lock(_ContextManagerMixin, Primitive):
     """A mutual-exclusion lock with FIFO hand-off, as ``asyncio.Lock``.
 
     Invariants: at most one task holds the lock; a release wakes at most the
     oldest waiter, and a newcomer never overtakes a waiter that is queued and
     not cancelled.  A waiter cancelled after being woken passes the wake-up on.
+    The owner (``statistics().owner``) is the task that acquired, or, for
+    ``wait_for(lock.acquire(), t)`` on 3.10/3.11, the task awaiting ``wait_for``.
     """
 
     def __init__(self, *, name: str | None = None) -> None:
         self._waiters = WaiterQueue()
         self._locked = False
         self._owner: asyncio.Task[Any] | None = None
-        self._name = name
+        self._name = _checked_name(name)
 
     def __repr__(self) -> str:
         extra = "locked" if self._locked else "unlocked"
@@ -116,6 +123,12 @@ class Lock(_ContextManagerMixin, Primitive):
         ):
             self._locked = True
             self._owner = owner = _tasks_get(_get_running_loop())
+            if WAIT_FOR_USES_INNER_TASK and owner is not None:
+                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
+                    if owner.get_coro().cr_code is _LOCK_ACQUIRE:
+                        self._owner = owner = _wait_for_caller(owner)
+                except AttributeError:  # a generator-based coroutine
+                    pass
             if rec is not None:
                 rec.acquired(self, owner)
             return True
@@ -135,9 +148,16 @@ class Lock(_ContextManagerMixin, Primitive):
 
         self._locked = True
         # Woken by a future of the lock's loop, so that loop is the running one.
-        self._owner = _tasks_get(self._loop)
+        self._owner = owner = current = _tasks_get(self._loop)
+        if (WAIT_FOR_USES_INNER_TASK and owner is not None
+                and getattr(owner.get_coro(), "cr_code", None) is _LOCK_ACQUIRE):
+            self._owner = owner = _wait_for_caller(owner)
         if rec is not None:
-            rec.resume(self, fut, acquired=True)
+            if owner is current:
+                rec.resume(self, fut, acquired=True)
+            else:  # wait_for's inner task waited; its caller holds the lock
+                rec.resume(self, fut)
+                rec.acquired(self, owner)
         return True
 
     def release(self) -> None:
@@ -165,7 +185,7 @@ class Event(Primitive):
     def __init__(self, *, name: str | None = None) -> None:
         self._waiters = WaiterQueue()
         self._value = False
-        self._name = name
+        self._name = _checked_name(name)
 
     def __repr__(self) -> str:
         extra = "set" if self._value else "unset"
@@ -241,7 +261,7 @@ class Condition(_ContextManagerMixin, Primitive):
         self.acquire = lock.acquire
         self.release = lock.release
         self._waiters = WaiterQueue()
-        self._name = name
+        self._name = _checked_name(name)
 
     def __repr__(self) -> str:
         extra = "locked" if self.locked() else "unlocked"
@@ -309,7 +329,12 @@ class Condition(_ContextManagerMixin, Primitive):
         return result
 
     def notify(self, n: int = 1) -> None:
-        """Wake up to ``n`` waiters (oldest first); RuntimeError if the lock is not held."""
+        """Wake up to ``n`` waiters (oldest first); RuntimeError if the lock is not held.
+
+        ``n`` is compared as asyncio compares it (``woken >= n`` before each
+        queued waiter), so ``notify(None)`` with nobody waiting is a no-op, as
+        in asyncio, and a TypeError once a waiter is queued.
+        """
         if not self.locked():
             raise RuntimeError("cannot notify on un-acquired lock")
         self._notify(n)
@@ -320,7 +345,11 @@ class Condition(_ContextManagerMixin, Primitive):
 
     def _notify(self, n: int, how: str = "notify") -> None:
         waiters = self._waiters
-        if n >= len(waiters):  # notify_all(), or n covering everyone: one pass
+        # asyncio tests ``woken >= n`` before each queued waiter: n is never
+        # compared when nobody waits, and the first comparison is ``0 >= n``.
+        if not waiters or 0 >= n:  # noqa: SIM300 - asyncio's order, asyncio's TypeError
+            woken: list[Any] = []
+        elif n >= len(waiters):  # notify_all(), or n covering everyone: one pass
             woken = waiters.wake_all(False)
         else:
             woken = []
@@ -335,3 +364,6 @@ class Condition(_ContextManagerMixin, Primitive):
                 rec.instant(self, "notify", f"n={n}", value=len(woken))
             rec.wake_many(self, woken, how)
 
+
+
+_LOCK_ACQUIRE = Lock.acquire.__code__

@@ -21,7 +21,7 @@ import heapq
 from types import GenericAlias
 from typing import Any, Generic, TypeVar
 
-from ._base import Primitive
+from ._base import Primitive, _checked_name
 from ._waiters import WaiterQueue
 from .locks import Event
 from .statistics import QueueStatistics
@@ -56,7 +56,7 @@ class Queue(Primitive, Generic[_T]):
     """A FIFO queue for tasks, as ``asyncio.Queue``; ``maxsize <= 0`` means unbounded."""
 
     def __init__(self, maxsize: float = 0, *, name: str | None = None) -> None:
-        self._name = name  # first: the trace may label this queue during __init__
+        self._name = _checked_name(name)  # first: the trace may label this queue during __init__
         self._maxsize = maxsize
         self._getters = WaiterQueue()
         self._putters = WaiterQueue()

@@ -9,11 +9,14 @@ import asyncio
 from typing import Any, Literal
 
 from ._base import (
+    WAIT_FOR_USES_INNER_TASK,
     Primitive,
     _CancelledError,
+    _checked_name,
     _ContextManagerMixin,
     _get_running_loop,
     _tasks_get,
+    _wait_for_caller,
 )
 from ._waiters import WaiterQueue
 from .statistics import SemaphoreStatistics
@@ -29,7 +32,8 @@ class Semaphore(_ContextManagerMixin, Primitive):
     hands its permit straight to the oldest live waiter (``_value`` is
     decremented at the wake-up), and while a live waiter is queued ``locked()``
     is true, so newcomers cannot jump the queue.  A waiter cancelled after
-    being handed a permit gives it back and the next waiter gets it.
+    being handed a permit gives it back and the next waiter gets it.  Holders
+    are counted per task, ``wait_for``'s caller for its inner task (3.10/3.11).
     """
 
     def __init__(self, value: int = 1, *, name: str | None = None) -> None:
@@ -38,7 +42,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
         self._waiters = WaiterQueue()
         self._value = value
         self._holders: dict[asyncio.Task[Any] | None, int] = {}
-        self._name = name
+        self._name = _checked_name(name)
 
     def __repr__(self) -> str:
         extra = "locked" if self.locked() else f"unlocked, value:{self._value}"
@@ -78,7 +82,14 @@ class Semaphore(_ContextManagerMixin, Primitive):
         rec = current_recorder()
         if not self.locked():
             self._value -= 1
-            self._take_permit(_tasks_get(_get_running_loop()), rec)
+            task = _tasks_get(_get_running_loop())
+            if WAIT_FOR_USES_INNER_TASK and task is not None:
+                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
+                    if task.get_coro().cr_code is _SEMAPHORE_ACQUIRE:
+                        task = _wait_for_caller(task)
+                except AttributeError:  # a generator-based coroutine
+                    pass
+            self._take_permit(task, rec)
             return True
 
         waiters = self._waiters
@@ -101,9 +112,17 @@ class Semaphore(_ContextManagerMixin, Primitive):
                 if self._wake_up_next(rec, "pass-on") is None:
                     break
         # Woken by its future: the bound loop is the running one.
-        self._take_permit(_tasks_get(self._loop), None)
+        task = current = _tasks_get(self._loop)
+        if (WAIT_FOR_USES_INNER_TASK and task is not None
+                and getattr(task.get_coro(), "cr_code", None) is _SEMAPHORE_ACQUIRE):
+            task = _wait_for_caller(task)
+        self._take_permit(task, None)
         if rec is not None:
-            rec.resume(self, fut, acquired=True)
+            if task is current:
+                rec.resume(self, fut, acquired=True)
+            else:  # wait_for's inner task waited; its caller holds the permit
+                rec.resume(self, fut)
+                rec.acquired(self, task)
         return True
 
     def release(self) -> None:
@@ -158,3 +177,6 @@ class BoundedSemaphore(Semaphore):
         if self._value >= self._bound_value:
             raise ValueError("BoundedSemaphore released too many times")
         super().release()
+
+
+_SEMAPHORE_ACQUIRE = Semaphore.acquire.__code__

@@ -56,6 +56,7 @@ import collections
 import contextlib
 import sys
 import time as _time
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -68,7 +69,8 @@ from ._base import _get_running_loop, _tasks_get
 if TYPE_CHECKING:
     from .timeline import Timeline
 
-__all__ = ["Recorder", "TraceEvent", "current_recorder", "label_of", "trace"]
+__all__ = ["MixedClocksWarning", "Recorder", "TraceEvent", "current_recorder", "label_of",
+           "trace"]
 
 WAIT_ENDINGS = frozenset({"resume", "cancel", "timeout"})
 
@@ -158,10 +160,22 @@ def _cancelled_by_timeout() -> bool:
     return False
 
 
+class MixedClocksWarning(UserWarning):
+    """A trace now holds events from runs on different clocks (see ``Recorder.note_run``)."""
+
+
 class _TracedFuture(asyncio.Future):  # type: ignore[type-arg]
-    """A waiter future that remembers whether a timeout cancelled it."""
+    """A waiter future that remembers whether a timeout cancelled it, and,
+    while its wait is recorded, (recorder, waiting task) in ``_trace_wait``
+    and (seq, name) of the wake that completed it in ``_trace_woken``.
+
+    The notes live on the future, not in the recorder, so a trace holds no
+    future (and through it no loop) once the wait is over or abandoned.
+    """
 
     _by_timeout = False
+    _trace_wait: tuple[Recorder, str] | None = None
+    _trace_woken: tuple[int, str] | None = None
 
     def cancel(self, msg: Any = None) -> bool:
         if _cancelled_by_timeout():  # a woken waiter can still be timed out
@@ -175,6 +189,14 @@ class Recorder:
     Every method starts by resolving the primitive's label; events of internal
     helpers (a Queue's join Event, a Barrier's Condition) are reported under
     their owner's label, and only their waiting (not their holding or instants).
+
+    Memory: besides the newest ``max_events`` rows, a recorder holds one small
+    entry per *living* primitive it has seen (label, kind, holder names),
+    keyed by ``id()`` and dropped by a weak-reference callback when the
+    primitive dies, so an id reused later cannot inherit a label; and a
+    counter per class for the automatic labels (``Lock-1``, ``Lock-2``, ... in
+    order of first appearance, never reused).  It holds no primitive, future,
+    task or loop.
     """
 
     def __init__(self, max_events: int | None = None) -> None:
@@ -184,15 +206,16 @@ class Recorder:
         self._store: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=max_events)
         self._count = 0
         self._labels: dict[int, tuple[str, str, str | None, list[str]]] = {}
-        self._keep: list[object] = []  # keeps labelled primitives alive, so ids stay unique
+        self._label_refs: dict[int, weakref.ref[Any]] = {}  # drop a label when its primitive dies
         self._per_kind: collections.Counter[str] = collections.Counter()
-        self._waiting_task: dict[object, str] = {}
-        self._woken_by: dict[object, tuple[int, str]] = {}
         # Per queue: id(item) -> seqs of the puts of the items of that identity
         # still in the queue, oldest first.  Holds no item, and no queue.
         self._items: weakref.WeakKeyDictionary[Any, dict[int, collections.deque[int]]] = (
             weakref.WeakKeyDictionary())
         self.virtual_time = False
+        #: True once runs on different clocks were recorded (see :meth:`note_run`).
+        self.mixed_clocks = False
+        self._runs: list[bool] = []
 
     # -- bookkeeping -------------------------------------------------------------
 
@@ -221,8 +244,15 @@ class Recorder:
                 label = f"{kind}-{self._per_kind[kind]}"
             internal = None
         found = (label, kind, internal, [])
-        self._labels[key] = found
-        self._keep.append(prim)
+        labels = self._labels
+        refs = self._label_refs
+
+        def forget(_ref: object, key: int = key) -> None:
+            labels.pop(key, None)
+            refs.pop(key, None)
+
+        labels[key] = found
+        refs[key] = weakref.ref(prim, forget)
         return found
 
     def _add(self, label: str, kind: str, name: str, now: float, action: str,
@@ -266,7 +296,7 @@ class Recorder:
         """The running task blocks on ``prim`` until ``fut`` is done."""
         label, kind, internal, _ = self._labels.get(id(prim)) or self._resolve(prim)
         name, now = _where()
-        self._waiting_task[fut] = name
+        fut._trace_wait = (self, name)  # fut comes from self.future()
         seq = self._count
         self._count = seq + 1 if seq else self._first_event()
         self._store.append((seq, now, name, label, kind, "wait",
@@ -280,15 +310,14 @@ class Recorder:
         """``wake()`` for each of ``futs``, in order, by one operation (set, notify)."""
         label, kind, _, _ = self._labels.get(id(prim)) or self._resolve(prim)
         name, now = _where()
-        waiting = self._waiting_task
-        woken_by = self._woken_by
         for fut in futs:
-            target = waiting.get(fut)
-            if target is not None:  # else the waiter began before this trace
+            waiting = getattr(fut, "_trace_wait", None)
+            if waiting is not None and waiting[0] is self:  # else it began before this trace
                 seq = self._count
                 self._count = seq + 1 if seq else self._first_event()
-                self._store.append((seq, now, name, label, kind, "wake", how, target, None, None))
-                woken_by[fut] = (seq, name)
+                self._store.append((seq, now, name, label, kind, "wake", how, waiting[1],
+                                    None, None))
+                fut._trace_woken = (seq, name)  # type: ignore[attr-defined]
 
     def resume(self, prim: Any, fut: Any, acquired: bool = False) -> None:
         """The waiter of ``fut`` runs again after being woken; with ``acquired``,
@@ -296,8 +325,10 @@ class Recorder:
         label, kind, internal, holders = self._labels.get(id(prim)) or self._resolve(prim)
         name, now = _where()
         store = self._store
-        if self._waiting_task.pop(fut, None) is not None:
-            cause, waker = self._woken_by.pop(fut, (None, None))
+        waiting = getattr(fut, "_trace_wait", None)
+        if waiting is not None and waiting[0] is self:
+            fut._trace_wait = None
+            cause, waker = fut._trace_woken or (None, None)
             seq = self._count
             self._count = seq + 1 if seq else self._first_event()
             store.append((seq, now, name, label, kind, "resume", "", waker, cause, None))
@@ -309,9 +340,11 @@ class Recorder:
 
     def interrupt(self, prim: Any, fut: object) -> None:
         """The wait on ``fut`` ended with an exception (cancellation, usually)."""
-        if self._waiting_task.pop(fut, None) is None:
+        waiting = getattr(fut, "_trace_wait", None)
+        if waiting is None or waiting[0] is not self:
             return
-        woken = self._woken_by.pop(fut, None)
+        fut._trace_wait = None  # type: ignore[attr-defined]
+        woken = getattr(fut, "_trace_woken", None)
         action = "timeout" if getattr(fut, "_by_timeout", False) else "cancel"
         label, kind, _, _ = self._labels.get(id(prim)) or self._resolve(prim)
         name, now = _where()
@@ -349,12 +382,37 @@ class Recorder:
             self._count = seq + 1 if seq else self._first_event()
             self._store.append((seq, now, name, label, kind, "release", "", target, None, None))
         if woken is not None:
-            target = self._waiting_task.get(woken)
-            if target is not None:
+            waiting = getattr(woken, "_trace_wait", None)
+            if waiting is not None and waiting[0] is self:
                 seq = self._count
                 self._count = seq + 1 if seq else self._first_event()
-                self._store.append((seq, now, name, label, kind, "wake", how, target, None, None))
-                self._woken_by[woken] = (seq, name)
+                self._store.append((seq, now, name, label, kind, "wake", how, waiting[1],
+                                    None, None))
+                woken._trace_woken = (seq, name)
+
+    def note_run(self, virtual_time: bool) -> None:
+        """:func:`asyncprims.run` starts a loop under this trace.
+
+        Real-time loops share one clock (``time.monotonic``); every
+        virtual-time run has a clock of its own that starts at 0.  When this
+        trace already saw a run or events on another clock, the trace now
+        mixes clocks: ``mixed_clocks`` becomes True and a
+        :class:`MixedClocksWarning` says so (once per trace).
+        """
+        earlier_virtual = any(self._runs) or (self._count > 0 and self.virtual_time)
+        earlier = bool(self._runs) or self._count > 0
+        self._runs.append(virtual_time)
+        if self.mixed_clocks or not (earlier_virtual or (virtual_time and earlier)):
+            return
+        self.mixed_clocks = True
+        what = "a virtual-time run" if virtual_time else "a real-time run"
+        warnings.warn(
+            f"this trace() now records {what} after events on another clock (each "
+            "virtual-time run starts its own clock at 0), so their times do not share "
+            "one axis; use one trace() per run",
+            MixedClocksWarning,
+            stacklevel=3,
+        )
 
     def put_item(self, queue: Any, item: object, size: int) -> None:
         """``item`` was put into ``queue``, which now holds ``size`` items."""
