@@ -34,6 +34,9 @@ Invariants:
    it passes to ``_settled``, so a release never rescans a waiter it has
    already woken: each future is scanned at most once while pending.
 
+A pending future's value is the ``time.monotonic()`` at which it was queued
+(read by :func:`asyncprims.blocked`); a settled one maps to None or keeps it.
+
 Both parts are ``OrderedDict`` (a plain dict would make ``popleft`` O(n) after
 many deletions from the front, as deleted slots are only compacted on growth).
 """
@@ -43,6 +46,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import chain, islice
+from time import monotonic as _monotonic
 from typing import Any
 
 __all__ = ["WaiterQueue"]
@@ -57,14 +61,15 @@ class WaiterQueue:
     __slots__ = ("_pending", "_settled")
 
     def __init__(self) -> None:
-        self._settled: OrderedDict[Any, None] = OrderedDict()
-        self._pending: OrderedDict[Any, None] = OrderedDict()
+        self._settled: OrderedDict[Any, float | None] = OrderedDict()
+        self._pending: OrderedDict[Any, float | None] = OrderedDict()
 
     # -- the deque-like face ------------------------------------------------------
 
     def append(self, fut: Any) -> None:
-        """Queue ``fut`` at the back."""
-        self._pending[fut] = None
+        """Queue ``fut`` at the back, noting when (``time.monotonic()``): the
+        live report reads how long a waiter has waited from its ``_pending`` value."""
+        self._pending[fut] = _monotonic()
 
     def remove(self, fut: Any) -> None:
         """Remove ``fut`` wherever it is; ``ValueError`` if absent (like deque).
