@@ -34,6 +34,12 @@ else:  # pragma: no cover - not an installed Python
         return None if loop is None else asyncio.current_task(loop)
 
 
+#: ``asyncprims.detect_cycles()`` sets this: called with the primitive when the
+#: running task is about to block on it, before its waiter is queued.  None when
+#: off, so a blocking call pays one global lookup for the feature.
+_wait_hook: Callable[[Any], None] | None = None
+
+
 class _ContextManagerMixin:
     """``async with primitive:`` acquires on entry and releases on exit."""
 
@@ -85,6 +91,8 @@ class Primitive:
         loop = _get_running_loop()
         if loop is not self._loop or loop is None:
             loop = self._get_loop()  # binds on first use, or raises
+        if _wait_hook is not None:  # asyncprims.detect_cycles(); may raise DeadlockError
+            _wait_hook(self)
         fut = loop.create_future() if rec is None else rec.future(loop)
         waiters.append(fut)
         if rec is not None:
