@@ -44,7 +44,7 @@ from types import FrameType
 from typing import IO, Any
 
 from ._deadlock import _walk
-from ._live import WOKEN, BlockedSnapshot, blocked, every_task, format_blocked, wait_start
+from ._live import BlockedSnapshot, blocked, every_task, format_blocked, wait_start
 from .locks import Lock
 from .semaphores import Semaphore
 
@@ -137,7 +137,7 @@ class Watchdog:
             return None
         prim = found[-1][1]
         start = wait_start(prim, waiter)
-        if start is None or start is WOKEN:
+        if start is None:
             return None
         return start, self.idle or isinstance(prim, (Lock, Semaphore))
 

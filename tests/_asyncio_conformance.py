@@ -38,8 +38,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = ("failures", "errors", "skipped", "expected_failures", "unexpected_successes")
-#: A worker that runs longer than this is stuck (seconds); faulthandler dumps first.
+#: A worker that runs longer than this is stuck (seconds): faulthandler dumps every
+#: thread's stack and ends it.  The patched run gets a bound scaled from the unpatched one.
 WORKER_TIMEOUT = 1500.0
+#: Bound for the patched run: this many times the unpatched run's time, plus a minute.
+SLOWDOWN_LIMIT = 3.0
 
 
 def all_modules() -> list[str]:
@@ -136,18 +139,25 @@ def run_worker(modules: list[str], patched: bool, tests: list[str] | None) -> di
     return record
 
 
-def _spawn(modules: list[str], patched: bool, tests: list[str] | None = None) -> dict[str, Any]:
-    """Run the worker in a fresh interpreter (this one's), return its record."""
+def _spawn(
+    modules: list[str], patched: bool, tests: list[str] | None = None,
+    timeout: float = WORKER_TIMEOUT,
+) -> dict[str, Any]:
+    """Run the worker in a fresh interpreter (this one's), return its record.
+
+    RuntimeError, with the worker's stderr (a stack dump if it hung), if it
+    fails or runs past ``timeout`` seconds.
+    """
     out = Path(os.environ.get("TMPDIR", "/tmp")) / f"asyncprims-conformance-{os.getpid()}.json"
     command = [sys.executable, str(Path(__file__).resolve()), "run", "--json", str(out)]
-    command += ["--modules", ",".join(modules)]
+    command += ["--modules", ",".join(modules), "--timeout", str(timeout)]
     if patched:
         command.append("--patched")
     if tests:
         command += ["--tests", ",".join(tests)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    completed = subprocess.run(command, env=env, timeout=WORKER_TIMEOUT + 60,
+    completed = subprocess.run(command, env=env, timeout=timeout + 60,
                                stdin=subprocess.DEVNULL, capture_output=True, text=True)
     if completed.returncode != 0 or not out.exists():
         raise RuntimeError(f"worker failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
@@ -164,7 +174,7 @@ def _outcome_map(record: dict[str, Any]) -> dict[str, str]:
 def compare(modules: list[str], reruns: int = 2) -> dict[str, Any]:
     """Both runs, the differences, and the reruns that classify them."""
     plain = _spawn(modules, patched=False)
-    patched = _spawn(modules, patched=True)
+    patched = _spawn(modules, patched=True, timeout=SLOWDOWN_LIMIT * plain["seconds"] + 60)
     first, second = _outcome_map(plain), _outcome_map(patched)
     differing = sorted(t for t in set(first) | set(second) if first.get(t) != second.get(t))
     if plain["tests_run"] != patched["tests_run"]:
@@ -177,7 +187,8 @@ def compare(modules: list[str], reruns: int = 2) -> dict[str, Any]:
         module_test = test.split(" ")[0]
         agree = 0
         for _ in range(reruns):
-            again = [_outcome_map(_spawn([], p, [module_test])).get(test) for p in (False, True)]
+            again = [_outcome_map(_spawn([], p, [module_test], timeout=300)).get(test)
+                     for p in (False, True)]
             agree += again[0] == again[1]
         (flaky if agree else real).append(test)
     return {"unpatched": plain, "patched": patched, "differences": real, "flaky": flaky}
@@ -207,10 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patched", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--reruns", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=WORKER_TIMEOUT,
+                        help="run: dump stacks and exit after this many seconds")
     args = parser.parse_args(argv)
     modules = [m for m in args.modules.split(",") if m] or all_modules()
     if args.mode == "run":
-        faulthandler.dump_traceback_later(WORKER_TIMEOUT, exit=True)
+        faulthandler.dump_traceback_later(args.timeout, exit=True)
         tests = [t for t in args.tests.split(",") if t] or None
         record = run_worker(modules, args.patched, tests)
         if args.json:

@@ -20,6 +20,14 @@ def _off_after() -> Iterator[None]:
     assert _base._wait_hook is None, "a test left cycle detection on"
 
 
+#: A regression that lets a cycle through deadlocks the test: fail after this long instead.
+PATIENCE = 30.0
+
+
+def _run(coro: Any) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, PATIENCE))
+
+
 async def _settle() -> None:
     for _ in range(5):
         await asyncio.sleep(0)
@@ -53,7 +61,7 @@ def test_raise_breaks_the_cycle_and_leaves_the_locks_clean() -> None:
             )
         return results, detection, (first, second)
 
-    results, detection, locks = asyncio.run(main())
+    results, detection, locks = _run(main())
     assert results[0] == "forward done"
     error = results[1]
     assert isinstance(error, asyncprims.DeadlockError)
@@ -90,7 +98,7 @@ def test_log_reports_and_lets_the_task_wait(caplog: pytest.LogCaptureFixture) ->
         return stuck
 
     with caplog.at_level(logging.ERROR, logger="asyncprims"):
-        stuck = asyncio.run(main())
+        stuck = _run(main())
     assert len(stuck) == 2
     (record,) = caplog.records
     assert record.name == "asyncprims" and record.levelno == logging.ERROR
@@ -116,7 +124,7 @@ def test_a_callable_gets_the_error_and_what_it_raises_comes_out() -> None:
             await other
             lock.release()
 
-    asyncio.run(_named(main(), "me"))
+    _run(_named(main(), "me"))
     (error,) = seen
     assert error.report.splitlines()[1].startswith(
         "  task 'me' waits to acquire Lock 'again' (held by 'me'), at tests/test_cycles.py:"
@@ -133,7 +141,7 @@ def test_a_task_re_acquiring_its_own_lock_raises() -> None:
                     await lock.acquire()
         assert not lock.locked()
 
-    asyncio.run(_named(main(), "me"))
+    _run(_named(main(), "me"))
 
 
 async def _named(coro: Any, name: str) -> Any:
@@ -171,9 +179,9 @@ def test_a_semaphore_cycle_needs_every_holder_stuck() -> None:
             await asyncio.gather(*tasks)
         return outcome
 
-    assert asyncio.run(main(False)) == ["second: deadlock", "first done"]
+    assert _run(main(False)) == ["second: deadlock", "first done"]
     # With a second holder that is not stuck, the wait can end: no report.
-    assert sorted(asyncio.run(main(True))) == ["first done", "second done"]
+    assert sorted(_run(main(True))) == ["first done", "second done"]
 
 
 def test_a_cycle_through_an_awaited_task_is_seen_by_the_waiting_child() -> None:
@@ -191,7 +199,7 @@ def test_a_cycle_through_an_awaited_task_is_seen_by_the_waiting_child() -> None:
                     await task
         return caught.value.report
 
-    report = asyncio.run(_named(main(), "parent"))
+    report = _run(_named(main(), "parent"))
     assert report.splitlines()[-1] == "  cycle: 'child' -> 'parent' -> 'child'"
     assert "task 'parent' awaits task 'child'" in report
 
@@ -215,7 +223,7 @@ def test_plain_contention_is_never_reported() -> None:
         assert detection.reported == 0
         return done
 
-    assert asyncio.run(main()) == 200
+    assert _run(main()) == 200
 
 
 def test_detections_stack_and_stop() -> None:
