@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import re
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,11 @@ import asyncprims
 from asyncprims._live import BlockedSnapshot
 
 HERE = "tests/test_live.py"
+
+
+def _qualified(qualname: str) -> str:
+    """A function's name as reports show it: qualified from 3.11 (co_qualname)."""
+    return qualname if sys.version_info >= (3, 11) else qualname.rpartition(".")[2]
 
 
 def _line_of(function: Callable[..., Any], text: str) -> int:
@@ -74,12 +80,13 @@ def test_a_deadlock_is_reported_with_holders_cycle_time_and_place() -> None:
     assert snapshot.cycles == (("backward", "forward", "backward"),)
     assert forward.waited is not None and forward.waited >= 0.05
     line = _line_of(_two_lock_deadlock, "forward waits here")
-    assert forward.location == f"{HERE}:{line} in _two_lock_deadlock.<locals>.forward"
+    function = _qualified("_two_lock_deadlock.<locals>.forward")
+    assert forward.location == f"{HERE}:{line} in {function}"
     lines = text.splitlines()
     assert lines[0] == "asyncprims: 2 tasks blocked on a primitive"
     assert re.fullmatch(
         r"  task 'forward' waits to acquire Lock 'second' \(held by 'backward'\), "
-        rf"for \d+ ms, at {re.escape(HERE)}:{line} in _two_lock_deadlock.<locals>.forward",
+        rf"for \d+ ms, at {re.escape(HERE)}:{line} in {re.escape(function)}",
         lines[2],
     )
     assert lines[3] == "  cycle: 'backward' -> 'forward' -> 'backward'"
@@ -160,7 +167,7 @@ def test_holders_that_are_not_blocked_are_described_too() -> None:
     assert snapshot.tasks[0].location is None  # the task runs acquire() itself
     (other,) = snapshot.others
     assert str(other) == "task 'slow' awaits asyncio.sleep()"
-    pattern = rf"{re.escape(HERE)}:\d+ in \S+\.main\.<locals>\.slow"
+    pattern = rf"{re.escape(HERE)}:\d+ in (\S+\.main\.<locals>\.)?slow"
     assert re.fullmatch(pattern, other.location or "")
     assert "the tasks they wait for:\n  task 'slow' awaits asyncio.sleep(), at " in str(snapshot)
 
