@@ -36,6 +36,7 @@ from .tracing import TraceEvent, trace
 if TYPE_CHECKING:
     from ._cycles import CycleDetection, detect_cycles
     from ._live import BlockedSnapshot, blocked, format_blocked
+    from ._waiters import time_waits
     from ._watchdog import SignalReport, Watchdog, report_on_signal, watchdog
     from .patching import Patch, is_patched, patch, unpatch
 
@@ -54,6 +55,7 @@ _LAZY = {
     "is_patched": "patching",
     "patch": "patching",
     "unpatch": "patching",
+    "time_waits": "_waiters",
 }
 
 
@@ -104,6 +106,7 @@ __all__ = [
     "patch",
     "report_on_signal",
     "run",
+    "time_waits",
     "trace",
     "unpatch",
     "watchdog",

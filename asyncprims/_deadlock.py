@@ -70,7 +70,8 @@ class BlockedTask:
     holders: tuple[str, ...] = ()
     awaiting: tuple[str, ...] = field(default=())
     #: Live reports only: seconds (``time.monotonic``) since the wait began,
-    #: None when unknown.  Real seconds, even on a virtual-time loop.
+    #: None when unknown (it began before wait timing was switched on).  Real
+    #: seconds, even on a virtual-time loop.
     waited: float | None = None
     #: Live reports only: ``"file:line in function"`` of the await in the
     #: code that called the primitive, None when the task runs the

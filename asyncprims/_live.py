@@ -30,6 +30,12 @@ way.  Tasks that stay blocked, the ones a watchdog reports, are read exactly.
 A task counts as blocked when it is suspended on a primitive's waiter future
 that is not done yet.  A waiter that was woken but has not run yet is not
 blocked: it runs at the loop's next iteration.
+
+How long a task has waited is known when wait timing was on as the wait
+began: timing costs a clock read per blocking call, so it is off until
+``blocked()`` is first called, a watchdog or signal report starts,
+``python -m asyncprims trace`` runs the program, or
+:func:`asyncprims.time_waits` is called.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ from ._deadlock import (
     find_cycles,
     frame_location,
 )
-from ._waiters import WaiterQueue
+from ._waiters import WaiterQueue, time_waits
 
 __all__ = [
     "BlockedSnapshot",
@@ -206,8 +212,11 @@ def blocked(loop: asyncio.AbstractEventLoop | None = None) -> BlockedSnapshot:
     only, if given): what it waits for, who holds it, for how long, and where.
 
     Safe to call from any thread and from a signal handler; see the module
-    docstring for what a snapshot from another thread can miss.
+    docstring for what a snapshot from another thread can miss.  The first
+    call switches wait timing on (:func:`asyncprims.time_waits`): a wait that
+    began before that has ``waited=None``.
     """
+    time_waits()
     now = time.monotonic()
     describer = _Describer()
     described: dict[int, tuple[Any, BlockedTask, tuple[Any, ...]]] = {}

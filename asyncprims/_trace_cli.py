@@ -334,9 +334,11 @@ def main(argv: Sequence[str]) -> int:
         return 2
 
     from . import _cycles, _watchdog, patching
+    from ._waiters import time_waits
     from .tracing import trace
 
     patching.patch()
+    time_waits()  # cheap next to the trace; any on-demand report then has wait times
     with trace(max_events=options.max_events) as timeline, contextlib.ExitStack() as stack:
         # Started inside the trace's context, so the reports use the trace's names.
         if options.watchdog is not None:

@@ -34,8 +34,9 @@ Invariants:
    it passes to ``_settled``, so a release never rescans a waiter it has
    already woken: each future is scanned at most once while pending.
 
-A pending future's value is the ``time.monotonic()`` at which it was queued
-(read by :func:`asyncprims.blocked`); a settled one maps to None or keeps it.
+Once :func:`time_waits` has been called, a pending future's value is the
+``time.monotonic()`` at which it was queued (the live report reads it); until
+then, and for a settled future, it is None (a settled one may keep its time).
 
 Both parts are ``OrderedDict`` (a plain dict would make ``popleft`` O(n) after
 many deletions from the front, as deleted slots are only compacted on growth).
@@ -49,7 +50,7 @@ from itertools import chain, islice
 from time import monotonic as _monotonic
 from typing import Any
 
-__all__ = ["WaiterQueue"]
+__all__ = ["WaiterQueue", "time_waits"]
 
 #: ``pop()`` default that tells "absent" from a stored ``None``.
 _ABSENT: Any = object()
@@ -67,8 +68,11 @@ class WaiterQueue:
     # -- the deque-like face ------------------------------------------------------
 
     def append(self, fut: Any) -> None:
-        """Queue ``fut`` at the back, noting when (``time.monotonic()``): the
-        live report reads how long a waiter has waited from its ``_pending`` value."""
+        """Queue ``fut`` at the back."""
+        self._pending[fut] = None
+
+    def _append_timed(self, fut: Any) -> None:
+        """``append()`` once :func:`time_waits` is on: notes when ``fut`` was queued."""
         self._pending[fut] = _monotonic()
 
     def remove(self, fut: Any) -> None:
@@ -192,3 +196,17 @@ class WaiterQueue:
     def count_pending(self) -> int:
         """Waiters not woken yet (cancelled ones that were not scanned included)."""
         return len(self._pending)
+
+
+def time_waits() -> None:
+    """From now on, note when each waiter is queued (idempotent, process-wide).
+
+    ``asyncprims.blocked()`` then reports how long each wait has lasted.  It
+    costs one clock read per blocking call (about 50 ns; uncontended calls
+    queue nothing), so it stays off until a live tool asks for it.
+    """
+    WaiterQueue.append = WaiterQueue._append_timed  # type: ignore[method-assign]
+
+
+def waits_are_timed() -> bool:
+    return WaiterQueue.append is WaiterQueue._append_timed

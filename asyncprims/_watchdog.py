@@ -9,11 +9,13 @@ SIGUSR1 (POSIX).
 When the watchdog reports
 -------------------------
 A wait is *stalled* when it has lasted ``after`` seconds or more (each wait's
-start is noted when its waiter is queued).  Primitives hand over in FIFO order,
-so a stalled waiter means its primitive made no progress towards it for that
-long.  By default only waits to acquire a Lock or a Semaphore (a Condition's
-and a Barrier's lock included) count: a worker waiting on an empty Queue, or a
-server waiting on its shutdown Event, is idle, not stuck.  ``idle=True``
+start is noted when its waiter is queued: starting a watchdog switches wait
+timing on; a wait that began before counts from when the watchdog first saw
+it).  Primitives hand over in FIFO order, so a stalled waiter means its
+primitive made no progress towards it for that long.  By default only waits
+to acquire a Lock or a Semaphore (a Condition's and a Barrier's lock
+included) count: a worker waiting on an empty Queue, or a server waiting on
+its shutdown Event, is idle, not stuck.  ``idle=True``
 counts every wait.
 
 One report per episode: the watchdog reports when a counted wait becomes
@@ -45,6 +47,7 @@ from typing import IO, Any
 
 from ._deadlock import _walk
 from ._live import BlockedSnapshot, blocked, every_task, format_blocked, wait_start
+from ._waiters import time_waits
 from .locks import Lock
 from .semaphores import Semaphore
 
@@ -98,6 +101,7 @@ class Watchdog:
         # The caller's context: a trace active there names the primitives in the report.
         self._context = contextvars.copy_context()
         self._thread = threading.Thread(target=self._run, name="asyncprims-watchdog", daemon=True)
+        time_waits()
 
     def start(self) -> Watchdog:
         self._thread.start()
@@ -137,8 +141,8 @@ class Watchdog:
             return None
         prim = found[-1][1]
         start = wait_start(prim, waiter)
-        if start is None:
-            return None
+        if start is None:  # began before timing was on: count from the first sight
+            start = time.monotonic()
         return start, self.idle or isinstance(prim, (Lock, Semaphore))
 
     def stalled(self) -> bool:
@@ -217,6 +221,7 @@ class SignalReport:
         self.file = file
         self.chain = chain
         self.reports = 0
+        time_waits()
         self._installed = True
         self._previous: Any = signal.signal(signum, self._handle)
 

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import os
 import re
+import subprocess
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import asyncprims
 from asyncprims._live import BlockedSnapshot
+
+ROOT = Path(__file__).resolve().parent.parent
 
 HERE = "tests/test_live.py"
 
@@ -64,6 +69,8 @@ async def _two_lock_deadlock() -> tuple[asyncio.Task[Any], asyncio.Task[Any]]:
 
 
 def test_a_deadlock_is_reported_with_holders_cycle_time_and_place() -> None:
+    asyncprims.time_waits()
+
     async def main() -> tuple[BlockedSnapshot, str]:
         tasks = await _two_lock_deadlock()
         await asyncio.sleep(0.05)
@@ -281,7 +288,28 @@ def test_nothing_blocked() -> None:
         )
 
 
+def test_wait_timing_is_off_until_a_live_tool_asks() -> None:
+    script = (
+        "import asyncio, asyncprims\n"
+        "from asyncprims._waiters import waits_are_timed\n"
+        "asyncprims.patch(); asyncio.run(asyncio.sleep(0)); print(waits_are_timed())\n"
+        "async def main():\n"
+        "    event = asyncio.Event()\n"
+        "    task = asyncio.create_task(event.wait()); await asyncio.sleep(0)\n"
+        "    print([r.waited for r in asyncprims.blocked()], waits_are_timed())\n"
+        "    task2 = asyncio.create_task(event.wait()); await asyncio.sleep(0)\n"
+        "    print([r.waited is None for r in asyncprims.blocked()])\n"
+        "    event.set(); await asyncio.gather(task, task2)\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.stdout == "False\n[None] True\n[True, False]\n"
+
+
 def test_wait_times_come_from_the_waiter_queue() -> None:
+    asyncprims.time_waits()
+
     async def main() -> list[float | None]:
         event = asyncprims.Event()
         waiter = asyncio.create_task(event.wait())

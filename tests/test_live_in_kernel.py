@@ -31,6 +31,7 @@ def test_patch_blocked_watchdog_and_cycles_in_a_kernel() -> None:
         import asyncio, sys
         import asyncprims
         asyncprims.patch()
+        asyncprims.time_waits()  # the report then says how long each task has waited
         print(asyncio.Lock is asyncprims.Lock, asyncio.Queue is asyncprims.Queue)
         """,
         """

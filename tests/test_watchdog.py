@@ -84,6 +84,28 @@ def test_a_deadlock_is_reported_once_per_episode() -> None:
     assert text.count("asyncprims watchdog:") == 2
 
 
+def test_waits_older_than_wait_timing_count_from_first_sight() -> None:
+    async def main() -> int:
+        tasks = await _deadlock()
+        for task in tasks:  # as if both waits began before timing was switched on
+            for prim in {id(p): p for p in _locks_of(task)}.values():
+                for fut in prim._waiters._pending:
+                    prim._waiters._pending[fut] = None
+        assert all(record.waited is None for record in asyncprims.blocked())
+        with asyncprims.watchdog(0.05, on_stall=lambda snapshot: None) as dog:
+            await _until(lambda: dog.reports > 0)
+        await _cancel(tasks)
+        return dog.reports
+
+    assert asyncio.run(main()) == 1
+
+
+def _locks_of(task: asyncio.Task[Any]) -> list[Any]:
+    from asyncprims._deadlock import _primitive_frames
+
+    return [prim for prim, _ in _primitive_frames(task)]
+
+
 def test_idle_waits_count_only_when_asked() -> None:
     snapshots: list[Any] = []
 
