@@ -137,16 +137,12 @@ class _Outcome:
 
 
 def _program_traceback(error: BaseException) -> TracebackType | None:
-    """The traceback from the program's first frame on: this runner's frames
-    and runpy's are cut off (all of it if the program never started)."""
-    ours = (os.path.dirname(__file__), os.path.dirname(runpy.__file__ or ""))
+    """The traceback without this runner's frames (what Python would print)."""
+    here = os.path.dirname(__file__)
     tb = error.__traceback__
-    while tb is not None and (
-        os.path.dirname(tb.tb_frame.f_code.co_filename) == ours[0]
-        or tb.tb_frame.f_code.co_filename == runpy.__file__
-    ):
+    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == here:
         tb = tb.tb_next
-    return tb if tb is not None else error.__traceback__
+    return tb
 
 
 def _exit_code(code: Any) -> int:
@@ -186,8 +182,7 @@ def _run(target: _Target) -> _Outcome:
         if target.script is not None:
             _exec_script(target.script)
         else:
-            assert target.options.module is not None
-            runpy.run_module(target.options.module, run_name="__main__", alter_sys=True)
+            _exec_module(target.options.module)
     except SystemExit as exit_:
         return _Outcome(_exit_code(exit_.code))
     except KeyboardInterrupt as interrupt:
@@ -220,6 +215,17 @@ def _exec_script(script: str) -> None:
     )
     sys.modules["__main__"] = module  # as for Python's own: it stays __main__ afterwards
     exec(code, module.__dict__)
+
+
+def _exec_module(name: str) -> None:
+    """Run a module as ``python -m name`` does: through the function Python's
+    own ``-m`` calls, so ``__main__``, ``argv[0]``, tracebacks and the "No
+    module named" exit are Python's; ``runpy.run_module`` where it is missing."""
+    run_as_main = getattr(runpy, "_run_module_as_main", None)
+    if run_as_main is not None:
+        run_as_main(name, alter_argv=True)
+    else:  # pragma: no cover - every CPython from 3.10 to 3.13 has it
+        runpy.run_module(name, run_name="__main__", alter_sys=True)
 
 
 def _is_zip(path: str) -> bool:

@@ -101,6 +101,20 @@ def test_a_module_runs_with_its_arguments(tmp_path: Path) -> None:
     assert (tmp_path / "t.json").exists()
 
 
+@pytest.mark.parametrize("module", ["pkg.broken", "pkg.missing"])
+def test_a_failing_module_fails_as_under_python(tmp_path: Path, module: str) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "broken.py").write_text("def f():\n    raise KeyError('k')\n\nf()\n")
+    plain = _run(["-m", module], tmp_path)
+    traced = _traced(["-o", "t.json", "-m", module], tmp_path)
+    assert traced.returncode == plain.returncode == 1
+    program_stderr, _ = _split_report(traced.stderr)
+    assert program_stderr == plain.stderr  # runpy's frames as Python shows them, not ours
+    assert "KeyError: 'k'" in plain.stderr or "No module named pkg.missing" in plain.stderr
+
+
 def test_max_events_keeps_the_newest(tmp_path: Path) -> None:
     _script(tmp_path, "")
     traced = _traced(["--max-events", "5", "-o", "t.json", "sub/prog.py"], tmp_path)
