@@ -12,10 +12,10 @@ Every unfinished task of every event loop in the process, in any thread:
 Python 3.10 to 3.13 keep all tasks in process-wide registries
 (``asyncio.tasks._all_tasks``, or ``_scheduled_tasks`` and ``_eager_tasks``
 from 3.12), which this module copies the way ``asyncio.all_tasks()`` does,
-retrying when another thread changes them mid-copy.  On a Python without those
-registries it falls back to ``asyncio.all_tasks()`` of the loops it knows: the
-calling thread's running loop and any loop passed to ``blocked()`` or
-``watchdog()``.
+retrying when another thread changes them mid-copy.  From 3.14 (not installed
+here, so untested) C tasks are kept per thread instead, and this module falls
+back to ``asyncio.all_tasks()`` of the loops it knows: the calling thread's
+running loop and any loop passed to ``blocked()`` or ``watchdog()``.
 
 Reading another thread's tasks
 ------------------------------
@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sys
 import time
 import weakref
 from collections.abc import Iterator
@@ -127,11 +128,13 @@ def every_task(loop: asyncio.AbstractEventLoop | None = None) -> list[asyncio.Ta
         _known_loops.add(loop)
     found: list[Any] = []
     registries = [getattr(asyncio.tasks, name, None) for name in _REGISTRIES]
-    if any(registry is not None for registry in registries):
+    # From 3.14 the C tasks live in per-thread lists; the registries that remain
+    # hold only other task types, so they cannot be trusted to be complete.
+    if sys.version_info < (3, 14) and any(registry is not None for registry in registries):
         for registry in registries:
             if registry is not None:
                 found += _copy(registry)
-    else:  # pragma: no cover - a Python without process-wide registries
+    else:  # pragma: no cover - not an installed Python
         for known in [loop] if loop is not None else _copy(_known_loops):
             if not known.is_closed():
                 found += asyncio.all_tasks(known)
