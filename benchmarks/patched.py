@@ -1,13 +1,15 @@
-"""``benchmarks/run.py`` with ``asyncprims.patch()`` in force.
+"""``benchmarks/run.py`` with asyncprims measured while ``asyncprims.patch()`` is in force.
 
     python benchmarks/patched.py [run.py's options, e.g. --only everyday --no-anyio]
 
-The process looks like one under ``python -m asyncprims trace`` or the pytest
-plugin's swap: ``asyncio.Lock`` and friends are asyncprims' classes.  The
-"asyncio" side of every workload still gets asyncio's own classes (saved before
-the swap, handed over through a stand-in module), so the ratios compare the
-same two implementations as ``run.py`` does and show whether the swap itself
-costs anything (it should not: it only rebinds module attributes).
+The question: does a process under the swap (``python -m asyncprims trace``,
+the pytest plugin's option) still meet the untraced goals?  Each side gets a
+stand-in module whose first primitive lookup, before the workload starts its
+clock, puts the process in that side's state: asyncprims' workloads run with
+the swap in force, asyncio's without it.  Without the switch the asyncio
+column would not be asyncio: its ``Condition`` builds ``asyncio.locks.Lock``
+and its ``Queue`` builds ``asyncio.locks.Event`` at call time, which the swap
+makes ours.  The ratios are then comparable with ``run.py``'s.
 """
 
 from __future__ import annotations
@@ -25,26 +27,32 @@ import asyncprims
 from asyncprims.patching import SWAPPED_NAMES
 
 
-class _Asyncio(types.ModuleType):
-    """``asyncio``, except that the swapped names are asyncio's own classes."""
+class _Side(types.ModuleType):
+    """``real``, except that reading a swapped name first patches (or unpatches)."""
 
-    def __init__(self, originals: dict[str, Any]) -> None:
-        super().__init__("asyncio")
-        self.__dict__.update(originals)
+    def __init__(self, real: types.ModuleType, patched: bool) -> None:
+        super().__init__(real.__name__)
+        self._real = real
+        self._patched = patched
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
+        if name in SWAPPED_NAMES:
+            if self._patched:
+                asyncprims.patch()
+                assert asyncio.Lock is asyncprims.Lock
+            else:
+                asyncprims.unpatch()
+                assert asyncio.Lock is not asyncprims.Lock
+        return getattr(self._real, name)
 
 
 def main(argv: list[str] | None = None) -> int:
-    originals = {name: getattr(asyncio, name) for name in SWAPPED_NAMES if hasattr(asyncio, name)}
-    asyncprims.patch()
-    assert asyncio.Lock is asyncprims.Lock
     from benchmarks import run
 
-    run.asyncio = _Asyncio(originals)  # type: ignore[attr-defined]
-    print("asyncprims.patch() is in force: asyncio.Lock is asyncprims.Lock; the asyncio "
-          "column uses asyncio's own classes, saved before the swap", file=sys.stderr)
+    run.asyncio = _Side(asyncio, patched=False)  # type: ignore[attr-defined]
+    run.PRIMS = _Side(asyncprims, patched=True)
+    print("asyncprims' workloads run with asyncprims.patch() in force, asyncio's without",
+          file=sys.stderr)
     return run.main(argv)
 
 
