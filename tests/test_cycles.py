@@ -50,6 +50,8 @@ def _crossing(first: Any, second: Any) -> tuple[Any, Any]:
 
 
 def test_raise_breaks_the_cycle_and_leaves_the_locks_clean() -> None:
+    asyncprims.time_waits()  # the report says how long the other task has waited
+
     async def main() -> tuple[list[Any], Any, Any]:
         first, second = asyncprims.Lock(name="first"), asyncprims.Lock(name="second")
         forward, backward = _crossing(first, second)
