@@ -120,7 +120,7 @@ def _copy(registry: Any) -> list[Any]:
 
 
 def every_task(loop: asyncio.AbstractEventLoop | None = None) -> list[asyncio.Task[Any]]:
-    """The unfinished tasks of every loop in the process, or of ``loop``."""
+    """The unfinished tasks of every open loop in the process, or of ``loop``."""
     running = _get_running_loop()
     if running is not None:
         _known_loops.add(running)
@@ -140,7 +140,9 @@ def every_task(loop: asyncio.AbstractEventLoop | None = None) -> list[asyncio.Ta
                 found += asyncio.all_tasks(known)
     tasks = {}
     for task in found:
-        if not task.done() and (loop is None or task.get_loop() is loop):
+        task_loop = task.get_loop()
+        # A pending task of a closed loop can never run again: it is litter, not blocked.
+        if not task.done() and (loop is None or task_loop is loop) and not task_loop.is_closed():
             tasks[id(task)] = task
     return list(tasks.values())
 

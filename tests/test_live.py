@@ -276,6 +276,22 @@ def test_blocked_sees_a_loop_in_another_thread_and_filters_by_loop() -> None:
     assert from_thread == everywhere
 
 
+def test_tasks_of_a_closed_loop_are_not_blocked() -> None:
+    loop = asyncio.new_event_loop()
+    lock = asyncprims.Lock()
+
+    async def stuck() -> None:
+        async with lock:
+            await asyncprims.Event().wait()
+
+    task = loop.create_task(stuck())
+    task._log_destroy_pending = False  # type: ignore[attr-defined]  # left pending on purpose
+    loop.run_until_complete(asyncio.sleep(0.01))
+    assert [record.operation for record in asyncprims.blocked()] == ["wait"]
+    loop.close()  # the task stays pending forever: litter, not a blocked task
+    assert not asyncprims.blocked()
+
+
 def test_nothing_blocked() -> None:
     assert not asyncprims.blocked()
     assert asyncprims.format_blocked() == (
