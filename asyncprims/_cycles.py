@@ -177,8 +177,9 @@ def _check(prim: Any) -> None:
     cycle = _closing_cycle(task, prim)
     if cycle is None:
         return
-    detection = _active[-1] if _active else None
-    if detection is None:
+    try:
+        detection = _active[-1]
+    except IndexError:  # stopped from another thread meanwhile
         return
     error = _report(task, prim, cycle)
     detection.reported += 1
