@@ -1,7 +1,12 @@
-"""Command line: ``python -m asyncprims demo NAME [--plot FILE.png] [--trace FILE.json]``.
+"""Command line.
 
-Runs a scenario from :mod:`asyncprims.demos` in virtual time (``--real-time``
-to really wait), prints its transcript, then its text timeline and summary.
+``python -m asyncprims demo NAME [--plot FILE.png] [--trace FILE.json]`` runs a
+scenario from :mod:`asyncprims.demos` in virtual time (``--real-time`` to really
+wait), prints its transcript, then its text timeline and summary.
+
+``python -m asyncprims trace [options] (script.py | -m module) [args ...]`` runs
+a program unchanged, traced, with asyncio's primitives swapped for ours (see
+:mod:`asyncprims._trace_cli`).
 """
 
 from __future__ import annotations
@@ -33,10 +38,20 @@ def _parser() -> argparse.ArgumentParser:
                            "between instants, same-instant events spread over steps), time, "
                            "or steps")
     commands.add_parser("list", help="list the scenarios")
+    commands.add_parser(
+        "trace",
+        help="run a program unchanged, traced (python -m asyncprims trace --help)",
+        add_help=False,
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["trace"]:
+        from ._trace_cli import main as trace_main
+
+        return trace_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.command == "list":
         for name in sorted(DEMOS):

@@ -66,6 +66,10 @@ def _wait_for_caller(task: Any) -> Any:
         if getattr(other, "_fut_waiter", None) is waiters[0]:
             return other
     return task
+#: ``asyncprims.detect_cycles()`` sets this: called with the primitive when the
+#: running task is about to block on it, before its waiter is queued.  None when
+#: off, so a blocking call pays one global lookup for the feature.
+_wait_hook: Callable[[Any], None] | None = None
 
 
 class _ContextManagerMixin:
@@ -119,6 +123,8 @@ class Primitive:
         loop = _get_running_loop()
         if loop is not self._loop or loop is None:
             loop = self._get_loop()  # binds on first use, or raises
+        if _wait_hook is not None:  # asyncprims.detect_cycles(); may raise DeadlockError
+            _wait_hook(self)
         fut = loop.create_future() if rec is None else rec.future(loop)
         waiters.append(fut)
         if rec is not None:

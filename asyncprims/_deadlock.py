@@ -16,6 +16,12 @@ again; this module says *why*, from the blocked tasks alone:
 The report is deterministic: task names only, sorted naturally
 (``Task-9`` before ``Task-10``), no addresses and no wall-clock times.
 Unnamed primitives are numbered in the order the report first mentions them.
+Wait-for cycles are found on the tasks themselves, not on their names, so two
+tasks that share a name never make a false cycle.
+
+The live report (:mod:`asyncprims._live`) and the real-time cycle check
+(:mod:`asyncprims._cycles`) describe tasks with the same pieces; they add how
+long each wait has lasted and where the task awaits.
 """
 
 from __future__ import annotations
@@ -24,15 +30,21 @@ import asyncio
 import itertools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 from ._base import Primitive
 from .tracing import label_of
 
-__all__ = ["BlockedTask", "DeadlockError", "describe_blocked_tasks"]
+__all__ = [
+    "BlockedTask",
+    "DeadlockError",
+    "describe_blocked_tasks",
+    "find_cycles",
+    "frame_location",
+]
 
 _ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
 _OPERATION_ALIASES = {"__aenter__": "acquire"}
@@ -58,6 +70,14 @@ class BlockedTask:
     kind: str | None = None
     holders: tuple[str, ...] = ()
     awaiting: tuple[str, ...] = field(default=())
+    #: Live reports only: seconds (``time.monotonic``) since the wait began,
+    #: None when unknown (it began before wait timing was switched on).  Real
+    #: seconds, even on a virtual-time loop.
+    waited: float | None = None
+    #: Live reports only: ``"file:line in function"`` of the await in the
+    #: code that called the primitive, None when the task runs the
+    #: primitive's method directly.
+    location: str | None = None
 
     def __str__(self) -> str:
         return f"task {self.task!r} {self.description}"
@@ -102,14 +122,40 @@ def _frames(task: asyncio.Task[Any]) -> Iterator[FrameType]:
         coro = following
 
 
-def _primitive_frames(task: asyncio.Task[Any]) -> list[tuple[Primitive, str]]:
-    """(primitive, method name) for each chain frame whose ``self`` is a primitive."""
+def _walk(task: asyncio.Task[Any]) -> tuple[list[FrameType], list[tuple[int, Primitive, str]]]:
+    """The chain's frames, outermost first, and ``(index, primitive, method name)``
+    for each frame whose ``self`` is a primitive.
+
+    Only frames whose code has a ``self`` variable have their locals read.
+    """
+    frames = list(_frames(task))
     found = []
-    for frame in _frames(task):
+    for index, frame in enumerate(frames):
+        if "self" not in frame.f_code.co_varnames:
+            continue
         owner = frame.f_locals.get("self")
         if isinstance(owner, Primitive):
-            found.append((owner, frame.f_code.co_name))
-    return found
+            found.append((index, owner, frame.f_code.co_name))
+    return frames, found
+
+
+def _primitive_frames(task: asyncio.Task[Any]) -> list[tuple[Primitive, str]]:
+    """(primitive, method name) for each chain frame whose ``self`` is a primitive."""
+    return [(prim, method) for _, prim, method in _walk(task)[1]]
+
+
+def frame_location(frame: FrameType) -> str:
+    """``"file:line in function"``; the path relative to the working directory
+    when the file lies under it."""
+    code = frame.f_code
+    path = code.co_filename
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        relative = path
+    if not relative.startswith(os.pardir):
+        path = relative
+    return f"{path}:{frame.f_lineno} in {getattr(code, 'co_qualname', code.co_name)}"
 
 
 def _task_name(task: object) -> str:
@@ -119,6 +165,10 @@ def _task_name(task: object) -> str:
 
 def _quoted(names: Iterable[str]) -> str:
     return ", ".join(repr(name) for name in names)
+
+
+#: A task's description and the tasks it waits for (its wait-for edges).
+Described = tuple[BlockedTask, tuple[Any, ...]]
 
 
 class _Describer:
@@ -142,8 +192,8 @@ class _Describer:
         return known
 
     @staticmethod
-    def holders_of(prim: Primitive) -> tuple[tuple[str, ...], str]:
-        """(holder names, parenthesised holder text) for a lock-like primitive."""
+    def holders_of(prim: Primitive) -> tuple[tuple[Any, ...], str]:
+        """(holder tasks, parenthesised holder text) for a lock-like primitive."""
         stats_source: Any = getattr(prim, "_lock", prim)  # a Condition's lock
         statistics = getattr(stats_source, "statistics", None)
         if statistics is None:
@@ -162,22 +212,24 @@ class _Describer:
             return (), ""
         if not tasks:
             return (), " (held outside any task)"
-        names = tuple(task.get_name() for task in tasks)
-        parts = [
-            repr(name) + (" [finished]" if task.done() else "") for name, task in zip(names, tasks)
-        ]
-        return names, f" (held by {', '.join(parts)})"
+        parts = [repr(task.get_name()) + (" [finished]" if task.done() else "") for task in tasks]
+        return tasks, f" (held by {', '.join(parts)})"
 
-    def primitive_wait(
-        self, task: asyncio.Task[Any], found: list[tuple[Primitive, str]]
-    ) -> BlockedTask:
+    def describe(self, task: asyncio.Task[Any]) -> Described:
+        """Why ``task`` (pending, not running) is suspended, and whom it waits for."""
+        frames, found = _walk(task)
+        if found:
+            return self.primitive_wait(task, [(prim, method) for _, prim, method in found])
+        return self.other_wait(task, frames)
+
+    def primitive_wait(self, task: Any, found: list[tuple[Primitive, str]]) -> Described:
         prim, method = found[0]
         while prim._trace_owner is not None:  # a helper acquired directly: name its owner
             prim = prim._trace_owner
         operation = _OPERATION_ALIASES.get(method, method)
         kind = type(prim).__name__
         name = self.name_of(prim)
-        holders: tuple[str, ...] = ()
+        holders: tuple[Any, ...] = ()
         stats: Any = prim.statistics() if hasattr(prim, "statistics") else None
         if hasattr(prim, "notify"):  # Condition
             holders, held = self.holders_of(prim)
@@ -207,45 +259,57 @@ class _Describer:
                 text = f"waits at {name} ({stats.state})"
         else:
             text = f"waits in {method}() of {name}"
-        return BlockedTask(task.get_name(), operation, text, name, kind, holders)
+        names = tuple(holder.get_name() for holder in holders)
+        return BlockedTask(task.get_name(), operation, text, name, kind, names), holders
 
     @staticmethod
-    def other_wait(task: asyncio.Task[Any]) -> BlockedTask:
+    def other_wait(task: asyncio.Task[Any], frames: list[FrameType] | None = None) -> Described:
         waiter = getattr(task, "_fut_waiter", None)
         name = task.get_name()
         if isinstance(waiter, asyncio.Task):
             awaited: tuple[str, ...] = (waiter.get_name(),)
-            return BlockedTask(name, "await", f"awaits task {awaited[0]!r}", awaiting=awaited)
+            record = BlockedTask(name, "await", f"awaits task {awaited[0]!r}", awaiting=awaited)
+            return record, (waiter,)
         children = getattr(waiter, "_children", None)
         if children is not None:  # asyncio.gather
-            awaited = tuple(
-                _task_name(child) for child in children if isinstance(child, asyncio.Task)
-            )
+            tasks = tuple(child for child in children if isinstance(child, asyncio.Task))
+            awaited = tuple(_task_name(child) for child in tasks)
             others = len(children) - len(awaited)
             text = "awaits gather of "
             text += f"tasks {_quoted(awaited)}" if awaited else "nothing but futures"
             if awaited and others:
                 text += f" and {others} other future{'s' if others > 1 else ''}"
-            return BlockedTask(name, "await", text, awaiting=awaited)
-        frames = list(_frames(task))
+            return BlockedTask(name, "await", text, awaiting=awaited), tasks
+        if frames is None:
+            frames = list(_frames(task))
         for frame in frames:  # outermost asyncio helper: asyncio.wait(), TaskGroup, ...
             if os.path.dirname(frame.f_code.co_filename) == _ASYNCIO_DIR:
                 qualname = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
                 if qualname == "TaskGroup.__aexit__":
-                    return BlockedTask(name, "await", "waits for the tasks of its TaskGroup")
-                return BlockedTask(name, "await", f"awaits asyncio.{qualname}()")
+                    return BlockedTask(name, "await", "waits for the tasks of its TaskGroup"), ()
+                return BlockedTask(name, "await", f"awaits asyncio.{qualname}()"), ()
         where = ""
         if frames:
             code = frames[-1].f_code
             where = f" in {getattr(code, 'co_qualname', code.co_name)}()"
         what = "a future" if waiter is not None else "nothing that is known"
-        return BlockedTask(name, "await", f"awaits {what}{where}")
+        return BlockedTask(name, "await", f"awaits {what}{where}"), ()
 
 
-def _find_cycle(records: list[BlockedTask]) -> list[str] | None:
-    """The first wait-for cycle among the blocked tasks, in report order."""
-    edges = {record.task: record.holders + record.awaiting for record in records}
+_K = TypeVar("_K", bound=Hashable)
+
+
+def find_cycles(edges: Mapping[_K, Iterable[_K]], *, first_only: bool = False) -> list[list[_K]]:
+    """Wait-for cycles, each as ``[start, ..., start]``, tried from each node in
+    ``edges`` order; steps only into nodes that are keys of ``edges``.
+
+    A node belongs to at most one reported cycle.
+    """
+    cycles: list[list[_K]] = []
+    used: set[_K] = set()
     for start in edges:
+        if start in used:
+            continue
         path = [start]
         seen = {start}
         stack = [iter(edges[start])]
@@ -256,12 +320,16 @@ def _find_cycle(records: list[BlockedTask]) -> list[str] | None:
                 path.pop()
                 continue
             if step == start:
-                return [*path, start]
-            if step in edges and step not in seen:
+                cycles.append([*path, start])
+                used.update(path)
+                break
+            if step in edges and step not in seen and step not in used:
                 seen.add(step)
                 path.append(step)
                 stack.append(iter(edges[step]))
-    return None
+        if cycles and first_only:
+            break
+    return cycles
 
 
 #: One wait-for edge of a deadlock, for the trace: (task name, primitive or
@@ -282,28 +350,27 @@ def describe_blocked_tasks(
         (task for task in tasks if not task.done()), key=lambda task: _natural_key(task.get_name())
     )
     describer = _Describer()
-    records = []
-    waited_on: list[Primitive | None] = []
-    for task in pending:
-        found = _primitive_frames(task)
-        records.append(
-            describer.primitive_wait(task, found) if found else describer.other_wait(task)
-        )
-        waited_on.append(_owner_of(found[0][0]) if found else None)
+    described = [describer.describe(task) for task in pending]
+    records = [record for record, _ in described]
+    waited_on = [_owner_of(found[0][0]) if (found := _primitive_frames(task)) else None
+                 for task in pending]
     count = len(records)
     verb = "task is" if count == 1 else "tasks are"
     lines = [f"deadlock: {count} {verb} blocked and nothing can wake them"]
     lines += [f"  {record}" for record in records]
-    cycle = _find_cycle(records)
-    if cycle is not None:
-        lines.append(f"  cycle: {' -> '.join(repr(name) for name in cycle)}")
+    graph = {id(task): [id(target) for target in targets]
+             for task, (_, targets) in zip(pending, described)}
+    names = {id(task): task.get_name() for task in pending}
+    in_cycle: set[tuple[str, str]] = set()
+    for cycle in find_cycles(graph, first_only=True):
+        lines.append(f"  cycle: {' -> '.join(repr(names[key]) for key in cycle)}")
+        in_cycle |= {(names[a], names[b]) for a, b in itertools.pairwise(cycle)}
     if edges is not None:
-        in_cycle = set(itertools.pairwise(cycle)) if cycle is not None else set()
         for record, prim in zip(records, waited_on):
-            targets = record.holders + record.awaiting or (None,)
+            targets: tuple[str | None, ...] = record.holders + record.awaiting or (None,)
             for target in targets:
                 edges.append((record.task, prim, record.operation, target,
-                               (record.task, target) in in_cycle))
+                              (record.task, target) in in_cycle))
     return DeadlockError("\n".join(lines), records)
 
 

@@ -45,6 +45,10 @@ Invariants:
    it passes to ``_settled``, so a release never rescans a waiter it has
    already woken: each future is scanned at most once while pending.
 
+Once :func:`time_waits` has been called, a pending future's value is the
+``time.monotonic()`` at which it was queued (the live report reads it); until
+then, and for a settled future, it is None (a settled one may keep its time).
+
 Both parts are ``OrderedDict`` (a plain dict would make ``popleft`` O(n) after
 many deletions from the front, as deleted slots are only compacted on growth).
 """
@@ -54,9 +58,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from itertools import chain, islice
+from time import monotonic as _monotonic
 from typing import Any
 
-__all__ = ["WaiterQueue"]
+__all__ = ["WaiterQueue", "time_waits"]
 
 #: ``pop()`` default that tells "absent" from a stored ``None``.
 _ABSENT: Any = object()
@@ -68,14 +73,18 @@ class WaiterQueue:
     __slots__ = ("_pending", "_settled")
 
     def __init__(self) -> None:
-        self._settled: OrderedDict[Any, None] = OrderedDict()
-        self._pending: OrderedDict[Any, None] = OrderedDict()
+        self._settled: OrderedDict[Any, float | None] = OrderedDict()
+        self._pending: OrderedDict[Any, float | None] = OrderedDict()
 
     # -- the deque-like face ------------------------------------------------------
 
     def append(self, fut: Any) -> None:
         """Queue ``fut`` at the back."""
         self._pending[fut] = None
+
+    def _append_timed(self, fut: Any) -> None:
+        """``append()`` once :func:`time_waits` is on: notes when ``fut`` was queued."""
+        self._pending[fut] = _monotonic()
 
     def remove(self, fut: Any) -> None:
         """Remove ``fut`` wherever it is; ``ValueError`` if absent (like deque).
@@ -112,7 +121,7 @@ class WaiterQueue:
             self._settled[fut] = None
             self._settled.move_to_end(fut, last=False)
         else:  # keep "settled before pending": everything becomes pending again
-            pending: OrderedDict[Any, None] = OrderedDict({fut: None})
+            pending: OrderedDict[Any, float | None] = OrderedDict({fut: None})
             pending.update(self._settled)
             pending.update(self._pending)
             self._settled, self._pending = OrderedDict(), pending
@@ -257,3 +266,17 @@ class WaiterQueue:
     def count_pending(self) -> int:
         """Waiters not woken yet (cancelled ones that were not scanned included)."""
         return len(self._pending)
+
+
+def time_waits() -> None:
+    """From now on, note when each waiter is queued (idempotent, process-wide).
+
+    ``asyncprims.blocked()`` then reports how long each wait has lasted.  It
+    costs one clock read per blocking call (about 50 ns; uncontended calls
+    queue nothing), so it stays off until a live tool asks for it.
+    """
+    WaiterQueue.append = WaiterQueue._append_timed  # type: ignore[method-assign]
+
+
+def waits_are_timed() -> bool:
+    return WaiterQueue.append is WaiterQueue._append_timed
