@@ -548,7 +548,10 @@ def test_real_lock_contended_by_two_tasks() -> None:
     assert timeline.waiter_counts()["db"][1][1] == 1
     assert_nested_per_tid(timeline.to_chrome_trace()["traceEvents"])
     lines = timeline.render_text().splitlines()
-    assert lines[2].startswith("coro1    #") and lines[3].startswith("coro2    .")
+    # (where the lanes start depends on whether the two first events fall within the
+    # real-time resolution of one instant; what they start with does not)
+    assert lines[2].startswith("coro1 ") and lines[2][5:].lstrip().startswith("#")
+    assert lines[3].startswith("coro2 ") and lines[3][5:].lstrip().startswith(".")
 
 
 def test_real_semaphore_holders_timeout_cancel_and_callback_release() -> None:
