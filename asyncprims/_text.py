@@ -172,6 +172,9 @@ def render_chart(
         lines.append(f"... {hidden} more tasks not shown (max_lanes={max_lanes})")
     if timeline.dropped:
         lines.append(f"note: {timeline.dropped} earlier events were dropped (max_events)")
+    if timeline.mixed_clocks:
+        lines.append("note: runs on different clocks share this axis (one trace per run keeps "
+                     "times apart)")
     if details:
         lines += _details(timeline, width)
     return "\n".join(lines)

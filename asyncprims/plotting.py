@@ -147,11 +147,14 @@ def plot_timeline(
             va="bottom",
             ha="left",
         )
-    if timeline.dropped:
+    notes = [f"{timeline.dropped} earlier events dropped"] if timeline.dropped else []
+    if timeline.mixed_clocks:
+        notes.append("runs on different clocks share this axis")
+    if notes:
         ax.text(
             1.0,
             1.01,
-            f"{timeline.dropped} earlier events dropped",
+            "; ".join(notes),
             transform=ax.transAxes,
             fontsize="small",
             va="bottom",

@@ -176,6 +176,12 @@ class Timeline:
         return list(self._events)
 
     @property
+    def mixed_clocks(self) -> bool:
+        """True when the trace recorded runs on different clocks (a virtual-time run
+        and another run): their times do not share one axis (see ``MixedClocksWarning``)."""
+        return bool(getattr(self._recorder, "mixed_clocks", False))
+
+    @property
     def dropped(self) -> int:
         """How many of the oldest events ``trace(max_events=...)`` discarded."""
         return int(self._recorder.dropped)

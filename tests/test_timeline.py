@@ -706,3 +706,22 @@ def test_a_semaphore_used_as_a_signal_draws_takes_and_gives_not_endless_holds() 
     assert marks == [("producer", "give"), ("consumer", "take")] * 2
     text = timeline.render_text()
     assert "a took a permit (signal)" in text and "r gave a permit (signal)" in text
+
+
+def test_a_trace_over_runs_on_different_clocks_says_so() -> None:
+    import warnings
+
+    import asyncprims
+
+    async def hold() -> None:
+        async with asyncprims.Lock(name="db"):
+            await asyncio.sleep(0.01)
+
+    with trace() as timeline, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        asyncprims.run(hold(), virtual_time=True)
+        assert not timeline.mixed_clocks
+        asyncprims.run(hold())
+    assert timeline.mixed_clocks
+    assert timeline.render_text().splitlines()[-1].startswith(
+        "note: runs on different clocks share this axis")
