@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
+from time import monotonic as _monotonic
 from typing import Any
 
 _binding_guard = threading.Lock()
@@ -66,6 +69,71 @@ def _wait_for_caller(task: Any) -> Any:
         if getattr(other, "_fut_waiter", None) is waiters[0]:
             return other
     return task
+
+
+#: The code objects of the primitives' ``acquire()`` (locks.py and semaphores.py
+#: add theirs): a task whose coroutine is one of them may be ``wait_for``'s inner task.
+ACQUIRE_CODES: set[Any] = set()
+
+_ref = weakref.ref
+_get_ident = threading.get_ident
+_BASE_TIME = asyncio.BaseEventLoop.time
+
+#: Who is running here, cached per context: ``(task, loop, thread, holder, clock)``
+#: where ``task`` is a weak reference to the task ``loop`` was stepping when
+#: this context last asked, ``thread`` the ident of the thread running
+#: ``loop``, ``holder`` a weak reference to the task that holds what ``task``
+#: acquires (``task`` itself, or ``wait_for``'s caller for its inner task on
+#: 3.10/3.11), and ``clock`` is ``loop.time``, or ``time.monotonic`` itself for
+#: loops that do not override ``time()`` (the same value, without a call).
+#:
+#: Why a cache: asking for the running loop costs a getpid() system call on
+#: 3.10 and 3.11 (``python benchmarks/lookups.py``).  A task runs in its own
+#: context, but the tasks it creates, the callbacks it schedules and the
+#: threads ``to_thread`` starts run in copies of it, so an entry is trusted
+#: only while ``loop`` is stepping that very task in this very thread: then
+#: the code running now is that task's.  :func:`asyncprims.run`, whose loop
+#: runs while the caller's loop is mid-step in the same thread, clears the
+#: entry for its tasks.  Only weak references: a context outliving its task
+#: (a child's copy) must not keep the task alive.
+_here: ContextVar[tuple[Any, Any, int, Any, Any] | None] = ContextVar(
+    "asyncprims_here", default=None)
+_here_get = _here.get
+
+
+def _here_now() -> tuple[Any, Any, int, Any, Any] | None:
+    """The ``_here`` entry for the code running now, or None outside any task
+    (no running loop, or a callback).  Refreshes the cache when it is stale."""
+    here = _here_get()
+    if (here is not None and _tasks_get(here[1]) is here[0]() is not None
+            and here[2] == _get_ident()):
+        return here
+    loop = _get_running_loop()
+    if loop is None:
+        return None
+    task = _tasks_get(loop)
+    if task is None:
+        return None
+    ref = _ref(task)
+    holder = ref
+    if WAIT_FOR_USES_INNER_TASK and getattr(task.get_coro(), "cr_code", None) in ACQUIRE_CODES:
+        holder = _ref(_wait_for_caller(task))
+    clock = _monotonic if type(loop).time is _BASE_TIME else loop.time
+    here = (ref, loop, _get_ident(), holder, clock)
+    _here.set(here)
+    return here
+
+
+def _holder() -> Any:
+    """A weak reference to the task that holds what the running code acquires
+    (the running task, or on 3.10/3.11 the caller of ``wait_for`` when the
+    running task is its inner task); None outside any task."""
+    here = _here_get()
+    if (here is not None and _tasks_get(here[1]) is here[0]() is not None
+            and here[2] == _get_ident()):
+        return here[3]
+    here = _here_now()
+    return None if here is None else here[3]
 #: ``asyncprims.detect_cycles()`` sets this: called with the primitive when the
 #: running task is about to block on it, before its waiter is queued.  None when
 #: off, so a blocking call pays one global lookup for the feature.

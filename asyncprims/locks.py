@@ -16,18 +16,18 @@ lookup is the whole cost of tracing when no trace is active.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from ._base import (
-    WAIT_FOR_USES_INNER_TASK,
+    ACQUIRE_CODES,
     Primitive,
     _CancelledError,
     _checked_name,
     _ContextManagerMixin,
-    _get_running_loop,
+    _holder,
     _tasks_get,
-    _wait_for_caller,
 )
 from ._waiters import WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
@@ -56,13 +56,19 @@ class Lock(_ContextManagerMixin, Primitive):
     oldest waiter, and a newcomer never overtakes a waiter that is queued and
     not cancelled.  A waiter cancelled after being woken passes the wake-up on.
     The owner (``statistics().owner``) is the task that acquired, or, for
-    ``wait_for(lock.acquire(), t)`` on 3.10/3.11, the task awaiting ``wait_for``.
+    ``wait_for(lock.acquire(), t)`` on 3.10/3.11, the task awaiting ``wait_for``;
+    the lock holds it by a weak reference (asyncio holds none), so a task that
+    finishes without releasing is not kept alive: the lock stays locked, with
+    no owner to name once the task is gone.
+
+    ``async with`` calls ``acquire()`` and ``release()`` through the instance,
+    as asyncio does, so overrides, mixins and patches always run.
     """
 
     def __init__(self, *, name: str | None = None) -> None:
         self._waiters = WaiterQueue()
         self._locked = False
-        self._owner: asyncio.Task[Any] | None = None
+        self._owner: weakref.ref[asyncio.Task[Any]] | None = None
         self._name = _checked_name(name)
 
     def __repr__(self) -> str:
@@ -76,43 +82,9 @@ class Lock(_ContextManagerMixin, Primitive):
         return self._locked
 
     def statistics(self) -> LockStatistics:
-        return LockStatistics(self._locked, self._owner, len(self._waiters))
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # __aenter__ and __aexit__ below inline the fast paths of acquire() and
-        # release(); a subclass overriding either gets the plain versions that
-        # call it, so its override always runs.
-        if "acquire" in cls.__dict__ and "__aenter__" not in cls.__dict__:
-            cls.__aenter__ = _ContextManagerMixin.__aenter__  # type: ignore[method-assign]
-        if "release" in cls.__dict__ and "__aexit__" not in cls.__dict__:
-            cls.__aexit__ = _ContextManagerMixin.__aexit__  # type: ignore[method-assign]
-
-    async def __aenter__(self) -> None:
-        # The uncontended case inline: saves the acquire() coroutine.  The queue's
-        # two dicts are tested directly: a Python-level __bool__ costs more.
-        waiters = self._waiters
-        if not self._locked and not waiters._pending and not waiters._settled:
-            self._locked = True
-            self._owner = owner = _tasks_get(_get_running_loop())
-            rec = current_recorder()
-            if rec is not None:
-                rec.acquired(self, owner)
-            return
-        await self.acquire()
-
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        # release(), inline: saves a call on every `async with`.
-        if not self._locked:
-            raise RuntimeError("Lock is not acquired.")
-        self._locked = False
-        self._owner = None
-        waiters = self._waiters
-        # Hand off to the oldest waiter (unless it was woken already or cancelled).
-        fut = waiters.wake_first(True) if waiters._pending and not waiters._settled else None
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self, fut)
+        owner = self._owner
+        return LockStatistics(self._locked, None if owner is None else owner(),
+                              len(self._waiters))
 
     async def acquire(self) -> Literal[True]:
         """Wait until the lock is free and no earlier waiter is queued, then take it."""
@@ -122,15 +94,9 @@ class Lock(_ContextManagerMixin, Primitive):
             (not waiters._pending and not waiters._settled) or waiters.all_cancelled()
         ):
             self._locked = True
-            self._owner = owner = _tasks_get(_get_running_loop())
-            if WAIT_FOR_USES_INNER_TASK and owner is not None:
-                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
-                    if owner.get_coro().cr_code is _LOCK_ACQUIRE:
-                        self._owner = owner = _wait_for_caller(owner)
-                except AttributeError:  # a generator-based coroutine
-                    pass
+            self._owner = holder = _holder()
             if rec is not None:
-                rec.acquired(self, owner)
+                rec.acquired(self, None if holder is None else holder())
             return True
 
         fut = self._enqueue_waiter(waiters, rec, "acquire")
@@ -143,17 +109,17 @@ class Lock(_ContextManagerMixin, Primitive):
             if rec is not None:
                 rec.interrupt(self, fut)
             if not self._locked:
-                self._wake_up_first(rec, "pass-on")
+                woken = self._wake_up_first()
+                if woken is not None and rec is not None:
+                    rec.wake(self, woken, "pass-on")
             raise
 
         self._locked = True
         # Woken by a future of the lock's loop, so that loop is the running one.
-        self._owner = owner = current = _tasks_get(self._loop)
-        if (WAIT_FOR_USES_INNER_TASK and owner is not None
-                and getattr(owner.get_coro(), "cr_code", None) is _LOCK_ACQUIRE):
-            self._owner = owner = _wait_for_caller(owner)
+        self._owner = holder = _holder()
         if rec is not None:
-            if owner is current:
+            owner = None if holder is None else holder()
+            if owner is _tasks_get(self._loop):
                 rec.resume(self, fut, acquired=True)
             else:  # wait_for's inner task waited; its caller holds the lock
                 rec.resume(self, fut)
@@ -166,17 +132,20 @@ class Lock(_ContextManagerMixin, Primitive):
             raise RuntimeError("Lock is not acquired.")
         self._locked = False
         self._owner = None
-        waiters = self._waiters
-        # Hand off to the oldest waiter (unless it was woken already or cancelled).
-        fut = waiters.wake_first(True) if waiters._pending and not waiters._settled else None
+        fut = self._wake_up_first()
         rec = current_recorder()
         if rec is not None:
             rec.released(self, fut)
 
-    def _wake_up_first(self, rec: Any, how: str) -> None:
-        fut = self._waiters.wake_first(True)
-        if fut is not None and rec is not None:
-            rec.wake(self, fut, how)
+    def _wake_up_first(self) -> Any:
+        """Wake the oldest waiter, unless it was woken already or cancelled (then
+        nobody: exactly one task proceeds).  CPython's hook, with its signature;
+        returns the future it completed (None if none) where CPython returns None.
+        """
+        waiters = self._waiters
+        if waiters._pending and not waiters._settled:
+            return waiters.wake_first(True)
+        return None
 
 
 class Event(Primitive):
@@ -366,4 +335,4 @@ class Condition(_ContextManagerMixin, Primitive):
 
 
 
-_LOCK_ACQUIRE = Lock.acquire.__code__
+ACQUIRE_CODES.add(Lock.acquire.__code__)

@@ -129,16 +129,25 @@ class Queue(Primitive, Generic[_T]):
 
     # Wake-ups.
 
-    def _wakeup_next(self, waiters: WaiterQueue, how: str) -> None:
-        """Wake the oldest waiter that is not done, dropping done ones on the way."""
+    def _wakeup_next(self, waiters: Any) -> Any:
+        """Wake the oldest waiter of ``waiters`` that is not done, dropping done
+        ones on the way.  CPython's hook, with its signature; returns the future
+        it completed (None if none) where CPython returns None.  Called only when
+        ``waiters`` is not empty (CPython calls it after every put and get)."""
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
-                rec = current_recorder()
-                if rec is not None:
-                    rec.wake(self, waiter, how)
-                return
+                return waiter
+        return None
+
+    def _pass_on(self, waiters: Any) -> None:
+        """A woken waiter that will not use its wake-up gives it to the next one."""
+        woken = self._wakeup_next(waiters)
+        if woken is not None:
+            rec = current_recorder()
+            if rec is not None:
+                rec.wake(self, woken, "pass-on")
 
     # Operations.
 
@@ -161,7 +170,7 @@ class Queue(Primitive, Generic[_T]):
                     rec.interrupt(self, putter)
                 if not self.full() and not putter.cancelled():
                     # We were handed the free slot but will not use it.
-                    self._wakeup_next(self._putters, "pass-on")
+                    self._pass_on(self._putters)
                 raise
             if rec is not None:
                 rec.resume(self, putter)
@@ -179,8 +188,11 @@ class Queue(Primitive, Generic[_T]):
         rec = current_recorder()
         if rec is not None:
             rec.put_item(self, item, self.qsize())
-        if self._getters._pending or self._getters._settled:  # cheaper than __bool__
-            self._wakeup_next(self._getters, "put")
+        getters = self._getters
+        if getters._pending or getters._settled:  # cheaper than __bool__
+            woken = self._wakeup_next(getters)
+            if rec is not None and woken is not None:
+                rec.wake(self, woken, "put")
 
     async def get(self) -> _T:
         """Remove and return an item, waiting while the queue is empty.
@@ -201,7 +213,7 @@ class Queue(Primitive, Generic[_T]):
                     rec.interrupt(self, getter)
                 if not self.empty() and not getter.cancelled():
                     # We were handed an item but will not take it.
-                    self._wakeup_next(self._getters, "pass-on")
+                    self._pass_on(self._getters)
                 raise
             if rec is not None:
                 rec.resume(self, getter)
@@ -218,8 +230,11 @@ class Queue(Primitive, Generic[_T]):
         rec = current_recorder()
         if rec is not None:
             rec.got_item(self, item, self.qsize())
-        if self._putters._pending or self._putters._settled:  # cheaper than __bool__
-            self._wakeup_next(self._putters, "get")
+        putters = self._putters
+        if putters._pending or putters._settled:  # cheaper than __bool__
+            woken = self._wakeup_next(putters)
+            if rec is not None and woken is not None:
+                rec.wake(self, woken, "get")
         return item
 
     def task_done(self) -> None:

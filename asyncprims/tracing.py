@@ -64,7 +64,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ._base import _get_running_loop, _tasks_get
+from ._base import _get_ident, _get_running_loop, _here_get, _here_now, _tasks_get
+from ._base import _here as _here  # re-exported: asyncprims.run() clears it for its tasks
 
 if TYPE_CHECKING:
     from .timeline import Timeline
@@ -97,42 +98,24 @@ _active: ContextVar[Recorder | None] = ContextVar("asyncprims_trace", default=No
 current_recorder = _active.get
 
 
-#: (task, loop, clock) of the last event recorded in this context: the cache
-#: of :func:`_where`.  ``clock`` is ``loop.time``, or ``time.monotonic`` itself
-#: for loops that do not override ``time()`` (the same value, without a call).
-_here: ContextVar[tuple[Any, Any, Any] | None] = ContextVar("asyncprims_here", default=None)
-
-
 def _where() -> tuple[str, float]:
     """(name of the running task, or ``"callback"`` or ``"main"`` outside any task
-    or loop; the running loop's ``time()``), without asking for the running loop.
-
-    Asking costs a getpid() system call on 3.10 and 3.11, so the task and loop
-    are cached in the context.  A task runs in its own context, but tasks it
-    creates and callbacks it schedules start from copies of it, so the cache
-    is trusted only while ``loop`` is stepping that very task: then the code
-    running now is that task's (a copy of its context in another thread
-    aside, and primitives are not thread-safe).  :func:`asyncprims.run`, whose
-    loop runs while the caller's loop is mid-step, clears the cache for its
-    tasks.
+    or loop; the running loop's ``time()``), from the per-context cache of
+    :data:`asyncprims._base._here` (asking for the running loop costs a
+    getpid() system call on 3.10 and 3.11).
     """
-    cached = _here.get()
-    if cached is not None:
-        task, loop, clock = cached
-        if _tasks_get(loop) is task:
-            return task.get_name(), clock()
+    here = _here_get()
+    if here is not None:
+        task = _tasks_get(here[1])
+        if task is here[0]() is not None and here[2] == _get_ident():
+            return task.get_name(), here[4]()
+    here = _here_now()
+    if here is not None:
+        return here[0]().get_name(), here[4]()
     loop = _get_running_loop()
     if loop is None:
         return "main", _time.monotonic()
-    task = _tasks_get(loop)
-    if task is None:
-        return "callback", loop.time()
-    clock = _time.monotonic if type(loop).time is _BASE_TIME else loop.time
-    _here.set((task, loop, clock))
-    return task.get_name(), clock()
-
-
-_BASE_TIME = asyncio.BaseEventLoop.time
+    return "callback", loop.time()
 
 
 def _cancelled_by_timeout() -> bool:
