@@ -14,8 +14,6 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from contextvars import ContextVar
-from time import monotonic as _monotonic
 from typing import Any
 
 _binding_guard = threading.Lock()
@@ -77,63 +75,72 @@ ACQUIRE_CODES: set[Any] = set()
 
 _ref = weakref.ref
 _get_ident = threading.get_ident
-_BASE_TIME = asyncio.BaseEventLoop.time
 
-#: Who is running here, cached per context: ``(task, loop, thread, holder, clock)``
-#: where ``task`` is a weak reference to the task ``loop`` was stepping when
-#: this context last asked, ``thread`` the ident of the thread running
-#: ``loop``, ``holder`` a weak reference to the task that holds what ``task``
-#: acquires (``task`` itself, or ``wait_for``'s caller for its inner task on
-#: 3.10/3.11), and ``clock`` is ``loop.time``, or ``time.monotonic`` itself for
-#: loops that do not override ``time()`` (the same value, without a call).
-#:
-#: Why a cache: asking for the running loop costs a getpid() system call on
-#: 3.10 and 3.11 (``python benchmarks/lookups.py``).  A task runs in its own
-#: context, but the tasks it creates, the callbacks it schedules and the
-#: threads ``to_thread`` starts run in copies of it, so an entry is trusted
-#: only while ``loop`` is stepping that very task in this very thread: then
-#: the code running now is that task's.  :func:`asyncprims.run`, whose loop
-#: runs while the caller's loop is mid-step in the same thread, clears the
-#: entry for its tasks.  Only weak references: a context outliving its task
-#: (a child's copy) must not keep the task alive.
-_here: ContextVar[tuple[Any, Any, int, Any, Any] | None] = ContextVar(
-    "asyncprims_here", default=None)
-_here_get = _here.get
+#: True where asking for the running loop is cheap (3.12+); on 3.10 and 3.11
+#: ``_get_running_loop()`` makes a getpid() system call (``benchmarks/lookups.py``).
+CHEAP_RUNNING_LOOP = sys.version_info >= (3, 12)
 
+#: ``asyncio.current_task``: a C function from 3.12 (the hot paths call it
+#: directly there, catching its RuntimeError outside a running loop).
+current_task = asyncio.current_task
 
-def _here_now() -> tuple[Any, Any, int, Any, Any] | None:
-    """The ``_here`` entry for the code running now, or None outside any task
-    (no running loop, or a callback).  Refreshes the cache when it is stale."""
-    here = _here_get()
-    if (here is not None and _tasks_get(here[1]) is here[0]() is not None
-            and here[2] == _get_ident()):
-        return here
-    loop = _get_running_loop()
-    if loop is None:
+if CHEAP_RUNNING_LOOP or not isinstance(_current_tasks, dict):
+
+    def running_task() -> Any:
+        """The task running now, or None (outside any loop, or in a callback)."""
+        return _tasks_get(_get_running_loop())
+
+    def forget_running_loop() -> None:
+        """Nothing to forget: :func:`running_task` asks every time."""
+
+else:
+    #: A weak reference to the last loop :func:`running_task` found running, in
+    #: any thread (weak: a closed loop must not be kept alive).
+    def _dead() -> None:
         return None
-    task = _tasks_get(loop)
-    if task is None:
-        return None
-    ref = _ref(task)
-    holder = ref
-    if WAIT_FOR_USES_INNER_TASK and getattr(task.get_coro(), "cr_code", None) in ACQUIRE_CODES:
-        holder = _ref(_wait_for_caller(task))
-    clock = _monotonic if type(loop).time is _BASE_TIME else loop.time
-    here = (ref, loop, _get_ident(), holder, clock)
-    _here.set(here)
-    return here
+
+    _last_loop: Any = _dead
+    _stepping = _current_tasks  # loop -> the task it is stepping, for every loop mid-step
+
+    def running_task() -> Any:
+        """The task running now, or None (outside any loop, or in a callback).
+
+        Without asking for the running loop when it can: if the last loop found
+        running is stepping a task in this very thread, and no other loop is
+        stepping one anywhere (so no loop is nested in that task's step), the
+        code running now is that task's.  Else it asks (a getpid() call) and
+        remembers the answer.  :func:`asyncprims.run`, whose loop runs nested in
+        the caller's step, calls :func:`forget_running_loop` first.
+        """
+        global _last_loop
+        loop = _last_loop()
+        if loop is not None:
+            task = _tasks_get(loop)
+            if task is not None and len(_stepping) == 1 and loop._thread_id == _get_ident():
+                return task
+        loop = _get_running_loop()
+        if loop is None:
+            return None
+        if getattr(loop, "_thread_id", None) is not None:  # a BaseEventLoop: checkable
+            _last_loop = _ref(loop)
+        return _tasks_get(loop)
+
+    def forget_running_loop() -> None:
+        """Make the next :func:`running_task` ask for the running loop."""
+        global _last_loop
+        _last_loop = _dead
 
 
-def _holder() -> Any:
-    """A weak reference to the task that holds what the running code acquires
-    (the running task, or on 3.10/3.11 the caller of ``wait_for`` when the
-    running task is its inner task); None outside any task."""
-    here = _here_get()
-    if (here is not None and _tasks_get(here[1]) is here[0]() is not None
-            and here[2] == _get_ident()):
-        return here[3]
-    here = _here_now()
-    return None if here is None else here[3]
+def holder_task(task: Any) -> Any:
+    """The task that holds what ``task`` acquires: ``task`` itself, or on
+    3.10/3.11 the caller of ``wait_for`` when ``task`` is its inner task (a task
+    whose coroutine is an ``acquire()`` itself)."""
+    if (WAIT_FOR_USES_INNER_TASK and task is not None
+            and getattr(task.get_coro(), "cr_code", None) in ACQUIRE_CODES):
+        return _wait_for_caller(task)
+    return task
+
+
 #: ``asyncprims.detect_cycles()`` sets this: called with the primitive when the
 #: running task is about to block on it, before its waiter is queued.  None when
 #: off, so a blocking call pays one global lookup for the feature.
@@ -194,7 +201,10 @@ class Primitive:
         if _wait_hook is not None:  # asyncprims.detect_cycles(); may raise DeadlockError
             _wait_hook(self)
         fut = loop.create_future() if rec is None else rec.future(loop)
-        waiters.append(fut)
+        if waiters.timed:  # asyncprims.time_waits(): append() notes the time
+            waiters.append(fut)
+        else:  # append(), inline: saves a call per blocking operation
+            waiters._pending[fut] = None
         if rec is not None:
             rec.wait(self, fut, operation)
         return fut

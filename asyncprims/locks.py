@@ -9,8 +9,9 @@ cancellation fixes.  What differs is underneath: every class queues its
 waiters in a :class:`~asyncprims._waiters.WaiterQueue`, so a cancelled waiter
 leaves in O(1), and, while a trace is active, reports what it does.
 
-The recorder is looked up once per call (``rec = current_recorder()``); that
-lookup is the whole cost of tracing when no trace is active.
+The recorder is looked up once per call, and only while some ``trace()`` block
+runs (``current_recorder() if tracing else None``): a global list tested for
+emptiness is the whole cost of tracing when no trace is active.
 """
 
 from __future__ import annotations
@@ -22,17 +23,22 @@ from typing import Any, Literal, TypeVar
 
 from ._base import (
     ACQUIRE_CODES,
+    CHEAP_RUNNING_LOOP,
+    WAIT_FOR_USES_INNER_TASK,
     Primitive,
     _CancelledError,
     _checked_name,
     _ContextManagerMixin,
-    _holder,
+    _ref,
     _tasks_get,
+    current_task,
+    holder_task,
+    running_task,
 )
-from ._waiters import WaiterQueue
+from ._waiters import ABSENT, WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
 from .statistics import ConditionStatistics, EventStatistics, LockStatistics
-from .tracing import current_recorder
+from .tracing import current_recorder, tracing
 
 __all__ = [
     "BoundedSemaphore",
@@ -55,21 +61,35 @@ class Lock(_ContextManagerMixin, Primitive):
     Invariants: at most one task holds the lock; a release wakes at most the
     oldest waiter, and a newcomer never overtakes a waiter that is queued and
     not cancelled.  A waiter cancelled after being woken passes the wake-up on.
-    The owner (``statistics().owner``) is the task that acquired, or, for
-    ``wait_for(lock.acquire(), t)`` on 3.10/3.11, the task awaiting ``wait_for``;
-    the lock holds it by a weak reference (asyncio holds none), so a task that
-    finishes without releasing is not kept alive: the lock stays locked, with
-    no owner to name once the task is gone.
 
-    ``async with`` calls ``acquire()`` and ``release()`` through the instance,
-    as asyncio does, so overrides, mixins and patches always run.
+    ``_waiters`` is None until the first blocking call, as in asyncio (the
+    uncontended paths then test one attribute), and a WaiterQueue after.
+
+    The owner (``statistics().owner``) is the task that acquired, or, for
+    ``wait_for(lock.acquire(), t)`` on 3.10/3.11, the task awaiting ``wait_for``.
+    ``_owner`` refers to it weakly (asyncio keeps no owner), so a task that
+    finishes without releasing is not kept alive: the lock stays locked, with
+    no owner to name once the task is gone.  ``_owner`` keeps the last owner's
+    weak reference after a release (a task that takes the lock again reuses
+    it); only ``_locked`` says whether the lock is held.
+
+    ``async with`` runs ``acquire()`` and ``release()`` through the instance,
+    as asyncio does, except that ``__aenter__`` runs acquire's uncontended path
+    inline when ``acquire`` is neither overridden, nor patched on the class,
+    nor set on the instance (see ``__aenter__``).
     """
 
+    # Slots for what the hot paths touch.  The instance __dict__ (from Primitive)
+    # is kept in _attributes so that __aenter__ sees an acquire set on the
+    # instance (a patch) with one dict lookup.
+    __slots__ = ("_attributes", "_locked", "_owner", "_waiters")
+
     def __init__(self, *, name: str | None = None) -> None:
-        self._waiters = WaiterQueue()
+        self._waiters: WaiterQueue | None = None
         self._locked = False
         self._owner: weakref.ref[asyncio.Task[Any]] | None = None
         self._name = _checked_name(name)
+        self._attributes = self.__dict__
 
     def __repr__(self) -> str:
         extra = "locked" if self._locked else "unlocked"
@@ -83,28 +103,76 @@ class Lock(_ContextManagerMixin, Primitive):
 
     def statistics(self) -> LockStatistics:
         owner = self._owner
-        return LockStatistics(self._locked, None if owner is None else owner(),
-                              len(self._waiters))
+        return LockStatistics(self._locked,
+                              owner() if owner is not None and self._locked else None,
+                              len(self._waiters or ()))
+
+    async def __aenter__(self) -> None:
+        # acquire()'s uncontended path, inline: it saves creating and running the
+        # acquire() coroutine (python benchmarks/hotpaths.py --only uncontended).
+        # Only while acquire is Lock.acquire on the class and not set on the
+        # instance, so an override, a mixin, a mock patch or an instance patch
+        # always runs, as in asyncio.
+        if (not self._locked and self._waiters is None
+                and type(self).acquire is _ACQUIRE and "acquire" not in self._attributes):
+            self._locked = True
+            if CHEAP_RUNNING_LOOP:
+                try:
+                    task = current_task()
+                except RuntimeError:  # no running loop: a coroutine driven by hand
+                    task = None
+            else:
+                task = running_task()
+            if task is None:
+                self._owner = None
+            else:
+                ref = self._owner
+                if ref is None or ref() is not task:
+                    self._owner = _ref(task)
+            if tracing:
+                rec = current_recorder()
+                if rec is not None:
+                    rec.acquired(self, task)
+            return
+        await self.acquire()
 
     async def acquire(self) -> Literal[True]:
         """Wait until the lock is free and no earlier waiter is queued, then take it."""
-        rec = current_recorder()
         waiters = self._waiters
         if not self._locked and (
-            (not waiters._pending and not waiters._settled) or waiters.all_cancelled()
+            waiters is None or (not waiters._pending and not waiters._settled)
+            or waiters.all_cancelled()
         ):
             self._locked = True
-            self._owner = holder = _holder()
-            if rec is not None:
-                rec.acquired(self, None if holder is None else holder())
+            if CHEAP_RUNNING_LOOP:
+                try:
+                    task = current_task()
+                except RuntimeError:  # no running loop: a coroutine driven by hand
+                    task = None
+            else:
+                task = holder_task(running_task())
+            if task is None:
+                self._owner = None
+            else:
+                ref = self._owner
+                if ref is None or ref() is not task:
+                    self._owner = _ref(task)
+            if tracing:
+                rec = current_recorder()
+                if rec is not None:
+                    rec.acquired(self, task)
             return True
 
+        if waiters is None:
+            waiters = self._waiters = WaiterQueue()
+        rec = current_recorder() if tracing else None
         fut = self._enqueue_waiter(waiters, rec, "acquire")
         try:
             try:
                 await fut
-            finally:
-                waiters.remove(fut)
+            finally:  # waiters.remove(fut), inline: saves a call per blocking acquire
+                if waiters._settled.pop(fut, ABSENT) is ABSENT:
+                    waiters._pending.pop(fut, None)
         except _CancelledError:
             if rec is not None:
                 rec.interrupt(self, fut)
@@ -116,14 +184,16 @@ class Lock(_ContextManagerMixin, Primitive):
 
         self._locked = True
         # Woken by a future of the lock's loop, so that loop is the running one.
-        self._owner = holder = _holder()
+        current = task = _tasks_get(self._loop)
+        if WAIT_FOR_USES_INNER_TASK:
+            task = holder_task(task)
+        self._owner = None if task is None else _ref(task)
         if rec is not None:
-            owner = None if holder is None else holder()
-            if owner is _tasks_get(self._loop):
+            if task is current:
                 rec.resume(self, fut, acquired=True)
             else:  # wait_for's inner task waited; its caller holds the lock
                 rec.resume(self, fut)
-                rec.acquired(self, owner)
+                rec.acquired(self, task)
         return True
 
     def release(self) -> None:
@@ -131,19 +201,24 @@ class Lock(_ContextManagerMixin, Primitive):
         if not self._locked:
             raise RuntimeError("Lock is not acquired.")
         self._locked = False
-        self._owner = None
-        fut = self._wake_up_first()
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self, fut)
+        waiters = self._waiters
+        fut = (self._wake_up_first()
+               if waiters is not None and waiters._pending and not waiters._settled else None)
+        if tracing:
+            rec = current_recorder()
+            if rec is not None:
+                rec.released(self, fut)
 
     def _wake_up_first(self) -> Any:
         """Wake the oldest waiter, unless it was woken already or cancelled (then
-        nobody: exactly one task proceeds).  CPython's hook, with its signature;
-        returns the future it completed (None if none) where CPython returns None.
+        nobody: exactly one task proceeds).
+
+        CPython's hook, with its signature.  Returns the future it completed
+        (None if none) where CPython returns None.  ``release()`` calls it
+        whenever a waiter may need waking (CPython calls it on every release).
         """
         waiters = self._waiters
-        if waiters._pending and not waiters._settled:
+        if waiters is not None and waiters._pending and not waiters._settled:
             return waiters.wake_first(True)
         return None
 
@@ -177,7 +252,7 @@ class Event(Primitive):
         if self._value:
             return
         self._value = True
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.instant(self, "set")
         if self._waiters:
@@ -188,7 +263,7 @@ class Event(Primitive):
     def clear(self) -> None:
         """Reset the flag; tasks that wait from now on block until the next set()."""
         self._value = False
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.instant(self, "clear")
 
@@ -196,16 +271,18 @@ class Event(Primitive):
         """Return True once the flag is set (at once if it is set already)."""
         if self._value:
             return True
-        rec = current_recorder()
-        fut = self._enqueue_waiter(self._waiters, rec, "wait")
+        rec = current_recorder() if tracing else None
+        waiters = self._waiters
+        fut = self._enqueue_waiter(waiters, rec, "wait")
         try:
             await fut
         except BaseException:
             if rec is not None:
                 rec.interrupt(self, fut)
             raise
-        finally:
-            self._waiters.remove(fut)
+        finally:  # waiters.remove(fut), inline: saves a call per waiter
+            if waiters._settled.pop(fut, ABSENT) is ABSENT:
+                waiters._pending.pop(fut, None)
         if rec is not None:
             rec.resume(self, fut)
         return True
@@ -249,7 +326,7 @@ class Condition(_ContextManagerMixin, Primitive):
         """
         if not self.locked():
             raise RuntimeError("cannot wait on un-acquired lock")
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         loop = self._get_loop()
         fut = loop.create_future() if rec is None else rec.future(loop)
         self.release()
@@ -264,8 +341,9 @@ class Condition(_ContextManagerMixin, Primitive):
                     if rec is not None:
                         rec.interrupt(self, fut)
                     raise
-                finally:
-                    self._waiters.remove(fut)
+                finally:  # self._waiters.remove(fut), inline: saves a call per waiter
+                    if self._waiters._settled.pop(fut, ABSENT) is ABSENT:
+                        self._waiters._pending.pop(fut, None)
                 if rec is not None:
                     rec.resume(self, fut)
                 return True
@@ -327,7 +405,7 @@ class Condition(_ContextManagerMixin, Primitive):
                 if fut is None:
                     break
                 woken.append(fut)
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             if how == "notify":
                 rec.instant(self, "notify", f"n={n}", value=len(woken))
@@ -335,4 +413,5 @@ class Condition(_ContextManagerMixin, Primitive):
 
 
 
-ACQUIRE_CODES.add(Lock.acquire.__code__)
+_ACQUIRE = Lock.acquire
+ACQUIRE_CODES.add(_ACQUIRE.__code__)

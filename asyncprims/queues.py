@@ -25,7 +25,7 @@ from ._base import Primitive, _checked_name
 from ._waiters import WaiterQueue
 from .locks import Event
 from .statistics import QueueStatistics
-from .tracing import current_recorder
+from .tracing import current_recorder, tracing
 
 __all__ = [
     "LifoQueue",
@@ -145,7 +145,7 @@ class Queue(Primitive, Generic[_T]):
         """A woken waiter that will not use its wake-up gives it to the next one."""
         woken = self._wakeup_next(waiters)
         if woken is not None:
-            rec = current_recorder()
+            rec = current_recorder() if tracing else None
             if rec is not None:
                 rec.wake(self, woken, "pass-on")
 
@@ -159,7 +159,7 @@ class Queue(Primitive, Generic[_T]):
         while self.full():
             if self._is_shutdown:
                 raise QueueShutDown
-            rec = current_recorder()
+            rec = current_recorder() if tracing else None
             putter = self._enqueue_waiter(self._putters, rec, "put")
             try:
                 await putter
@@ -185,7 +185,7 @@ class Queue(Primitive, Generic[_T]):
         self._put(item)
         self._unfinished_tasks += 1
         self._finished._value = False  # Event.clear(), whose record a join helper drops anyway
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.put_item(self, item, self.qsize())
         getters = self._getters
@@ -202,7 +202,7 @@ class Queue(Primitive, Generic[_T]):
         while self.empty():
             if self._is_shutdown:
                 raise QueueShutDown
-            rec = current_recorder()
+            rec = current_recorder() if tracing else None
             getter = self._enqueue_waiter(self._getters, rec, "get")
             try:
                 await getter
@@ -227,7 +227,7 @@ class Queue(Primitive, Generic[_T]):
                 raise QueueShutDown
             raise QueueEmpty
         item = self._get()
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.got_item(self, item, self.qsize())
         putters = self._putters
@@ -245,7 +245,7 @@ class Queue(Primitive, Generic[_T]):
         if self._unfinished_tasks <= 0:
             raise ValueError("task_done() called too many times")
         self._unfinished_tasks -= 1
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.instant(self, "task_done", value=self._unfinished_tasks)
         if self._unfinished_tasks == 0:
@@ -271,7 +271,7 @@ class Queue(Primitive, Generic[_T]):
                     self._unfinished_tasks -= 1
             if self._unfinished_tasks == 0:
                 self._finished._set("shutdown")
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             if immediate:
                 rec.forget_items(self)

@@ -11,16 +11,21 @@ from typing import Any, Literal
 
 from ._base import (
     ACQUIRE_CODES,
+    CHEAP_RUNNING_LOOP,
+    WAIT_FOR_USES_INNER_TASK,
     Primitive,
     _CancelledError,
     _checked_name,
     _ContextManagerMixin,
-    _holder,
+    _ref,
     _tasks_get,
+    current_task,
+    holder_task,
+    running_task,
 )
-from ._waiters import WaiterQueue
+from ._waiters import ABSENT, WaiterQueue
 from .statistics import SemaphoreStatistics
-from .tracing import current_recorder
+from .tracing import current_recorder, tracing
 
 __all__ = ["BoundedSemaphore", "Semaphore", "SemaphoreStatistics"]
 
@@ -74,23 +79,33 @@ class Semaphore(_ContextManagerMixin, Primitive):
 
     async def acquire(self) -> Literal[True]:
         """Take a permit, waiting in FIFO order if none is free."""
-        rec = current_recorder()
         if not self.locked():
             self._value -= 1
-            holder = _holder()
+            if CHEAP_RUNNING_LOOP:
+                try:
+                    task = current_task()
+                except RuntimeError:  # no running loop: a coroutine driven by hand
+                    task = None
+            else:
+                task = holder_task(running_task())
             holders = self._holders
-            holders[holder] = holders.get(holder, 0) + 1
-            if rec is not None:
-                rec.acquired(self, None if holder is None else holder())
+            ref = None if task is None else _ref(task)
+            holders[ref] = holders.get(ref, 0) + 1
+            if tracing:
+                rec = current_recorder()
+                if rec is not None:
+                    rec.acquired(self, task)
             return True
 
+        rec = current_recorder() if tracing else None
         waiters = self._waiters
         fut = self._enqueue_waiter(waiters, rec, "acquire")
         try:
             try:
                 await fut
-            finally:
-                waiters.remove(fut)
+            finally:  # waiters.remove(fut), inline: saves a call per blocking acquire
+                if waiters._settled.pop(fut, ABSENT) is ABSENT:
+                    waiters._pending.pop(fut, None)
         except _CancelledError:
             if fut.done() and not fut.cancelled():
                 # A permit was handed to us but we will not use it: give it back.
@@ -106,17 +121,19 @@ class Semaphore(_ContextManagerMixin, Primitive):
                     break
                 if rec is not None:
                     rec.wake(self, woken, "pass-on")
-        holder = _holder()
+        # Woken by its future: the bound loop is the running one.
+        current = task = _tasks_get(self._loop)
+        if WAIT_FOR_USES_INNER_TASK:
+            task = holder_task(task)
         holders = self._holders
-        holders[holder] = holders.get(holder, 0) + 1
+        ref = None if task is None else _ref(task)
+        holders[ref] = holders.get(ref, 0) + 1
         if rec is not None:
-            owner = None if holder is None else holder()
-            # Woken by its future: the bound loop is the running one.
-            if owner is _tasks_get(self._loop):
+            if task is current:
                 rec.resume(self, fut, acquired=True)
             else:  # wait_for's inner task waited; its caller holds the permit
                 rec.resume(self, fut)
-                rec.acquired(self, owner)
+                rec.acquired(self, task)
         return True
 
     def release(self) -> None:
@@ -127,25 +144,30 @@ class Semaphore(_ContextManagerMixin, Primitive):
             # The releasing task's own permit, else the oldest holder's.  With a
             # single holder both rules agree, and the task lookup is skipped.
             if len(holders) == 1:
-                holder = next(iter(holders))
+                ref = next(iter(holders))
             else:
-                holder = _holder()
-                if holder not in holders:
-                    holder = next(iter(holders))
-            left = holders[holder] - 1
+                task = running_task()
+                ref = None if task is None else _ref(task)
+                if ref not in holders:
+                    ref = next(iter(holders))
+            left = holders[ref] - 1
             if left:
-                holders[holder] = left
+                holders[ref] = left
             else:
-                del holders[holder]
-        fut = self._wake_up_next()
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self, fut)
+                del holders[ref]
+        fut = self._wake_up_next() if self._waiters._pending else None
+        if tracing:
+            rec = current_recorder()
+            if rec is not None:
+                rec.released(self, fut)
 
     def _wake_up_next(self) -> Any:
-        """Hand a permit to the oldest live waiter.  CPython's hook, with its
-        signature; returns the future it completed (None if none) where CPython
-        returns True (False)."""
+        """Hand a permit to the oldest live waiter.
+
+        CPython's hook, with its signature.  Returns the future it completed
+        (None if none) where CPython returns True (False).  ``release()`` calls
+        it when a waiter is queued (CPython calls it on every release).
+        """
         waiters = self._waiters
         if not waiters._pending:
             return None

@@ -64,8 +64,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ._base import _get_ident, _get_running_loop, _here_get, _here_now, _tasks_get
-from ._base import _here as _here  # re-exported: asyncprims.run() clears it for its tasks
+from ._base import _get_running_loop, running_task
 
 if TYPE_CHECKING:
     from .timeline import Timeline
@@ -94,24 +93,20 @@ class TraceEvent:
 
 _active: ContextVar[Recorder | None] = ContextVar("asyncprims_trace", default=None)
 
-#: The hot-path check: ``rec = current_recorder()``; ``None`` when not tracing.
+#: The recorder of the trace active in this context, or None.
 current_recorder = _active.get
+#: The recorders of every ``trace()`` block being run, in any context or thread.
+#: The hot paths test this list first (a global load, cheaper than the
+#: context lookup): ``rec = current_recorder() if tracing else None``.
+tracing: list[Recorder] = []
 
 
 def _where() -> tuple[str, float]:
     """(name of the running task, or ``"callback"`` or ``"main"`` outside any task
-    or loop; the running loop's ``time()``), from the per-context cache of
-    :data:`asyncprims._base._here` (asking for the running loop costs a
-    getpid() system call on 3.10 and 3.11).
-    """
-    here = _here_get()
-    if here is not None:
-        task = _tasks_get(here[1])
-        if task is here[0]() is not None and here[2] == _get_ident():
-            return task.get_name(), here[4]()
-    here = _here_now()
-    if here is not None:
-        return here[0]().get_name(), here[4]()
+    or loop; the running loop's ``time()``)."""
+    task = running_task()
+    if task is not None:
+        return task.get_name(), task.get_loop().time()
     loop = _get_running_loop()
     if loop is None:
         return "main", _time.monotonic()
@@ -482,9 +477,11 @@ def trace(max_events: int | None = None) -> Iterator[Timeline]:
 
     recorder = Recorder(max_events)
     token = _active.set(recorder)
+    tracing.append(recorder)
     try:
         yield Timeline(recorder)
     finally:
+        tracing.remove(recorder)
         _active.reset(token)
 
 

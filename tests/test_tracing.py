@@ -527,10 +527,13 @@ def test_recorder_used_directly() -> None:
     recorder = Recorder()
 
     async def main() -> None:
+        # What trace() does: make it the context's recorder, and list it as active.
         token = tracing._active.set(recorder)
+        tracing.tracing.append(recorder)
         try:
             await asyncprims.Lock(name="x").acquire()
         finally:
+            tracing.tracing.remove(recorder)
             tracing._active.reset(token)
         await asyncprims.Lock(name="y").acquire()  # after the reset: not recorded
 
