@@ -174,6 +174,9 @@ class Primitive:
     #: With ``_trace_owner``: the owner's operation this helper's waits stand for
     #: (``"join"``, ``"barrier"``); such helpers record their waiting only.
     _trace_operation: str | None = None
+    #: The label tuple of the last trace that recorded this primitive (its cache;
+    #: see asyncprims._recorder), or None.
+    _trace_label: Any = None
 
     @property
     def name(self) -> str | None:
@@ -200,7 +203,7 @@ class Primitive:
             loop = self._get_loop()  # binds on first use, or raises
         if _wait_hook is not None:  # asyncprims.detect_cycles(); may raise DeadlockError
             _wait_hook(self)
-        fut = loop.create_future() if rec is None else rec.future(loop)
+        fut = loop.create_future()
         if waiters.timed:  # asyncprims.time_waits(): append() notes the time
             waiters.append(fut)
         else:  # append(), inline: saves a call per blocking operation

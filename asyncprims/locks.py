@@ -190,9 +190,9 @@ class Lock(_ContextManagerMixin, Primitive):
         self._owner = None if task is None else _ref(task)
         if rec is not None:
             if task is current:
-                rec.resume(self, fut, acquired=True)
+                rec.resume(self, fut, acquired=True, task=task)
             else:  # wait_for's inner task waited; its caller holds the lock
-                rec.resume(self, fut)
+                rec.resume(self, fut, task=current)
                 rec.acquired(self, task)
         return True
 
@@ -328,7 +328,7 @@ class Condition(_ContextManagerMixin, Primitive):
             raise RuntimeError("cannot wait on un-acquired lock")
         rec = current_recorder() if tracing else None
         loop = self._get_loop()
-        fut = loop.create_future() if rec is None else rec.future(loop)
+        fut = loop.create_future()
         self.release()
         try:
             try:

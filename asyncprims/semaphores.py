@@ -130,9 +130,9 @@ class Semaphore(_ContextManagerMixin, Primitive):
         holders[ref] = holders.get(ref, 0) + 1
         if rec is not None:
             if task is current:
-                rec.resume(self, fut, acquired=True)
+                rec.resume(self, fut, acquired=True, task=task)
             else:  # wait_for's inner task waited; its caller holds the permit
-                rec.resume(self, fut)
+                rec.resume(self, fut, task=current)
                 rec.acquired(self, task)
         return True
 
