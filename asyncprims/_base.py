@@ -209,7 +209,7 @@ class Primitive:
         else:  # append(), inline: saves a call per blocking operation
             waiters._pending[fut] = None
         if rec is not None:
-            rec.wait(self, fut, operation)
+            rec.wait(self, fut, operation, _tasks_get(loop))
         return fut
 
     def _repr_with(self, extra: str) -> str:

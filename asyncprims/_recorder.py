@@ -4,10 +4,11 @@ What a recorded event costs is what a traced program pays, so the rows are
 lean and everything that can wait does (:meth:`Recorder.events` builds the
 :class:`TraceEvent` objects):
 
-* a row is ``(time, task name, label, action, detail, target, cause, value)``
-  where ``label`` is the primitive's label tuple (shared by all its rows); an
-  event's ``seq`` is its row's position plus the rows dropped before it, so
-  only the events that others point to (``wake``, ``put``) compute theirs;
+* a row is ``(time, task name, label, action, value, target, cause, detail)``
+  without its trailing defaults, where ``label`` is the primitive's label
+  tuple (shared by all its rows); an event's ``seq`` is its row's position
+  plus the rows dropped before it, so only the events that others point to
+  (``wake``, ``put``) compute theirs;
 * a primitive's label tuple is cached on the primitive (``_trace_label``),
   marked with the recorder's token, so finding it is an attribute read;
 * what a wait needs to know later (who waits, which ``wake`` ended it) is kept
@@ -39,6 +40,7 @@ from ._base import (
     CHEAP_RUNNING_LOOP,
     WAIT_FOR_USES_INNER_TASK,
     _get_running_loop,
+    _tasks_get,
     _wait_for_caller,
     current_task,
     running_task,
@@ -106,12 +108,6 @@ else:
         return task.get_name(), _monotonic() if type(loop).time is _BASE_TIME else loop.time()
 
 
-def _when(task: Any) -> float:
-    """The time on ``task``'s loop."""
-    loop = task.get_loop()
-    return _monotonic() if type(loop).time is _BASE_TIME else loop.time()
-
-
 _Timeout: Any = getattr(asyncio, "Timeout", None)  # asyncio.timeout()'s, from 3.11
 
 
@@ -165,6 +161,13 @@ def _ended_by_timeout() -> bool:
     return False
 
 
+#: A row is ``(time, task name, label tuple, action, value, target, cause,
+#: detail)`` with its trailing defaults left out (a 4-item tuple costs about
+#: 50 ns less to make than an 8-item one); ``_PADDING[len(row)]`` restores them.
+_PADDING: dict[int, tuple[Any, ...]] = {
+    4: (None, None, None, ""), 5: (None, None, ""), 6: (None, ""), 7: ("",), 8: ()}
+
+
 class _Rows(list):  # type: ignore[type-arg]
     """The rows of an unbounded trace (``list.append`` itself, in C)."""
 
@@ -189,8 +192,9 @@ class _BoundedRows(_Rows):
 
 
 # A label tuple: (label, kind, internal operation or None, current holders'
-# names, {id(item): seqs of its puts still in the queue}, recorder token).
-_Label = tuple[str, str, "str | None", list[str], dict[int, collections.deque[int]], object]
+# names, {id(item): seq of its put, or a deque of them} for the items still in
+# a queue, recorder token).
+_Label = tuple[str, str, "str | None", list[str], dict[int, Any], object]
 _NO_PRIMITIVE_TOKEN = object()
 _NO_PRIMITIVE: _Label = ("", "", None, [], {}, _NO_PRIMITIVE_TOKEN)
 
@@ -226,6 +230,13 @@ class Recorder:
         self.virtual_time = bool(getattr(_get_running_loop(), "virtual_time", False))
         #: True once runs on different clocks were recorded (see :meth:`note_run`).
         self.mixed_clocks = False
+        #: True while every loop seen keeps asyncio's own time() (time.monotonic):
+        #: then an event reads the clock directly.  Decided by the first event's
+        #: loop (None until then); any asyncprims.run() (its loop has a clock of
+        #: its own) or a first loop with another clock makes it False for good.
+        loop = _get_running_loop()
+        self._plain_clock: bool | None = (
+            None if loop is None else type(loop).time is _BASE_TIME)
         self._runs: list[bool] = []
 
     # -- bookkeeping -------------------------------------------------------------
@@ -276,11 +287,19 @@ class Recorder:
         refs[key] = weakref.ref(prim, forget)
         return found
 
+    def _now(self, task: Any) -> float:
+        """The time on ``task``'s loop (the slow way; see ``_plain_clock``)."""
+        loop = task.get_loop()
+        plain = type(loop).time is _BASE_TIME
+        if self._plain_clock is None or not plain:
+            self._plain_clock = plain
+        return _monotonic() if plain else loop.time()
+
     def _add(self, lab: _Label, name: str, now: float, action: str, detail: str = "",
              target: str | None = None, cause: int | None = None,
              value: float | None = None) -> None:
         """Store one row (the busy methods below append theirs inline)."""
-        self._rows.append((now, name, lab, action, detail, target, cause, value))
+        self._rows.append((now, name, lab, action, value, target, cause, detail))
 
     # -- what primitives call -----------------------------------------------------
     #
@@ -292,6 +311,12 @@ class Recorder:
         """A waiter future: the loop's own (kept for callers of the old API)."""
         return loop.create_future()
 
+    # In the methods below, finding who acts and when is written out inline
+    # (a call to _where() and its tuple cost about 50 ns per event):
+    #     task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+    #     name = task.get_name(); now = _monotonic() if self._plain_clock else self._now(task)
+    # with _where() for the rare event outside any task.
+
     def instant(self, prim: Any, action: str, detail: str = "",
                 value: float | None = None) -> None:
         """A point event (set, clear, notify, put, get, ...); dropped for internals."""
@@ -299,17 +324,30 @@ class Recorder:
         if lab is None or lab[5] is not self._token:
             lab = self._label(prim)
         if lab[2] is None:
-            name, now = _where()
-            self._rows.append((now, name, lab, action, detail, None, None, value))
+            task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+            if task is None:
+                name, now = _where()
+            else:
+                name = task.get_name()
+                now = _monotonic() if self._plain_clock else self._now(task)
+            self._rows.append((now, name, lab, action, value, None, None, detail) if detail
+                              else (now, name, lab, action, value))
 
-    def wait(self, prim: Any, fut: Any, operation: str) -> None:
-        """The running task blocks on ``prim`` until ``fut`` is done."""
+    def wait(self, prim: Any, fut: Any, operation: str, task: Any = None) -> None:
+        """The running task (``task``, when the caller has it) blocks on ``prim``
+        until ``fut`` is done."""
         lab = prim._trace_label
         if lab is None or lab[5] is not self._token:
             lab = self._label(prim)
-        name, now = _where()
+        if task is None:
+            task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+        if task is None:
+            name, now = _where()
+        else:
+            name = task.get_name()
+            now = _monotonic() if self._plain_clock else self._now(task)
         self._waits[id(fut)] = [name, None, None]
-        self._rows.append((now, name, lab, "wait", lab[2] or operation, None, None, None))
+        self._rows.append((now, name, lab, "wait", None, None, None, lab[2] or operation))
 
     def wake(self, prim: Any, fut: object, how: str) -> None:
         """The running task (or callback) has just completed waiter ``fut``."""
@@ -330,7 +368,7 @@ class Recorder:
                     name, now = _where()
                 waiting[1] = rows.dropped + len(rows)
                 waiting[2] = name
-                rows.append((now, name, lab, "wake", how, waiting[0], None, None))
+                rows.append((now, name, lab, "wake", None, waiting[0], None, how))
 
     def resume(self, prim: Any, fut: Any, acquired: bool = False, task: Any = None) -> None:
         """The waiter of ``fut`` (``task``, when the caller has it) runs again after
@@ -340,16 +378,19 @@ class Recorder:
         if lab is None or lab[5] is not self._token:
             lab = self._label(prim)
         if task is None:
+            task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+        if task is None:
             name, now = _where()
         else:
-            name, now = task.get_name(), _when(task)
+            name = task.get_name()
+            now = _monotonic() if self._plain_clock else self._now(task)
         rows = self._rows
         waiting = self._waits.pop(id(fut), None)
         if waiting is not None:
-            rows.append((now, name, lab, "resume", "", waiting[2], waiting[1], None))
+            rows.append((now, name, lab, "resume", None, waiting[2], waiting[1]))
         if acquired and lab[2] is None:
             lab[3].append(name)
-            rows.append((now, name, lab, "acquire", "", None, None, None))
+            rows.append((now, name, lab, "acquire"))
 
     def interrupt(self, prim: Any, fut: object) -> None:
         """The wait on ``fut`` ended with an exception (cancellation, usually)."""
@@ -362,8 +403,8 @@ class Recorder:
             lab = self._label(prim)
         name, now = _where()
         woken = waiting[1]
-        self._rows.append((now, name, lab, action, "" if woken is None else "after wake-up",
-                           None, woken, None))
+        self._rows.append((now, name, lab, action) if woken is None
+                          else (now, name, lab, action, None, None, woken, "after wake-up"))
 
     def acquired(self, prim: Any, task: Any = None) -> None:
         """The running task (``task``, when the caller has it) now holds ``prim``."""
@@ -373,11 +414,14 @@ class Recorder:
         if lab[2] is not None:
             return
         if task is None:
+            task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+        if task is None:
             name, now = _where()
         else:
-            name, now = task.get_name(), _when(task)
+            name = task.get_name()
+            now = _monotonic() if self._plain_clock else self._now(task)
         lab[3].append(name)
-        self._rows.append((now, name, lab, "acquire", "", None, None, None))
+        self._rows.append((now, name, lab, "acquire"))
 
     def released(self, prim: Any, woken: Any = None, how: str = "release") -> None:
         """A hold on ``prim`` ends: the releasing task's own, else the oldest one.
@@ -388,7 +432,12 @@ class Recorder:
         lab = prim._trace_label
         if lab is None or lab[5] is not self._token:
             lab = self._label(prim)
-        name, now = _where()
+        task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+        if task is None:
+            name, now = _where()
+        else:
+            name = task.get_name()
+            now = _monotonic() if self._plain_clock else self._now(task)
         rows = self._rows
         if lab[2] is None:
             holders = lab[3]
@@ -396,26 +445,36 @@ class Recorder:
             if holders:
                 target = name if name in holders else holders[0]
                 holders.remove(target)
-            rows.append((now, name, lab, "release", "", target, None, None))
+            rows.append((now, name, lab, "release", None, target))
         if woken is not None:
             waiting = self._waits.get(id(woken))
             if waiting is not None:
                 waiting[1] = rows.dropped + len(rows)
                 waiting[2] = name
-                rows.append((now, name, lab, "wake", how, waiting[0], None, None))
+                rows.append((now, name, lab, "wake", None, waiting[0], None, how))
 
     def put_item(self, queue: Any, item: object, size: int) -> None:
         """``item`` was put into ``queue``, which now holds ``size`` items."""
         lab = queue._trace_label
         if lab is None or lab[5] is not self._token:
             lab = self._label(queue)
-        name, now = _where()
+        task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+        if task is None:
+            name, now = _where()
+        else:
+            name = task.get_name()
+            now = _monotonic() if self._plain_clock else self._now(task)
         rows = self._rows
         seq = rows.dropped + len(rows)
-        rows.append((now, name, lab, "put", "", None, None, size))
-        same = lab[4].get(id(item))
+        rows.append((now, name, lab, "put", size))
+        # id(item) -> the seq of its put, or a deque of the seqs of the puts of
+        # objects of that identity still in the queue (the same object twice).
+        items = lab[4]
+        same = items.get(id(item))
         if same is None:
-            lab[4][id(item)] = collections.deque((seq,))
+            items[id(item)] = seq
+        elif type(same) is int:
+            items[id(item)] = collections.deque((same, seq))
         else:
             same.append(seq)
 
@@ -426,15 +485,21 @@ class Recorder:
         lab = queue._trace_label
         if lab is None or lab[5] is not self._token:
             lab = self._label(queue)
-        name, now = _where()
-        cause = None
+        task = _tasks_get(_get_running_loop()) if CHEAP_RUNNING_LOOP else running_task()
+        if task is None:
+            name, now = _where()
+        else:
+            name = task.get_name()
+            now = _monotonic() if self._plain_clock else self._now(task)
         items = lab[4]
-        same = items.get(id(item))
-        if same:
+        cause = items.pop(id(item), None)
+        if cause is not None and type(cause) is not int:
+            same = cause
             cause = same.popleft()
-            if not same:
-                del items[id(item)]
-        self._rows.append((now, name, lab, "get", "", None, cause, size))
+            if same:
+                items[id(item)] = same
+        self._rows.append((now, name, lab, "get", size) if cause is None
+                          else (now, name, lab, "get", size, None, cause))
 
     def forget_items(self, queue: Any) -> None:
         """``queue`` dropped its items without a get (``shutdown(immediate=True)``)."""
@@ -465,6 +530,7 @@ class Recorder:
         earlier = bool(self._runs) or self.count > 0
         if not earlier:
             self.virtual_time = virtual_time
+        self._plain_clock = False
         self._runs.append(virtual_time)
         if self.mixed_clocks or not (earlier_virtual or (virtual_time and earlier)):
             return
@@ -496,9 +562,10 @@ class Recorder:
         rows = self._rows
         first = len(rows) - min(len(rows), self.max_events or len(rows))
         start = rows.dropped + first
+        pad = _PADDING
         return [
             TraceEvent(start + index, now, name, lab[0], lab[1], action, detail, target,
                        cause, value)
-            for index, (now, name, lab, action, detail, target, cause, value)
-            in enumerate(rows[first:] if first else rows)
+            for index, (now, name, lab, action, value, target, cause, detail)
+            in enumerate(row + pad[len(row)] for row in (rows[first:] if first else rows))
         ]

@@ -284,7 +284,7 @@ class Event(Primitive):
             if waiters._settled.pop(fut, ABSENT) is ABSENT:
                 waiters._pending.pop(fut, None)
         if rec is not None:
-            rec.resume(self, fut)
+            rec.resume(self, fut, task=_tasks_get(self._loop))
         return True
 
 
@@ -334,7 +334,7 @@ class Condition(_ContextManagerMixin, Primitive):
             try:
                 self._waiters.append(fut)
                 if rec is not None:
-                    rec.wait(self, fut, "wait")
+                    rec.wait(self, fut, "wait", _tasks_get(loop))
                 try:
                     await fut
                 except BaseException:
@@ -345,7 +345,7 @@ class Condition(_ContextManagerMixin, Primitive):
                     if self._waiters._settled.pop(fut, ABSENT) is ABSENT:
                         self._waiters._pending.pop(fut, None)
                 if rec is not None:
-                    rec.resume(self, fut)
+                    rec.resume(self, fut, task=_tasks_get(self._loop))
                 return True
             finally:
                 # Take the lock back, absorbing cancellations until it is held,

@@ -21,7 +21,7 @@ import heapq
 from types import GenericAlias
 from typing import Any, Generic, TypeVar
 
-from ._base import Primitive, _checked_name
+from ._base import Primitive, _checked_name, _tasks_get
 from ._waiters import WaiterQueue
 from .locks import Event
 from .statistics import QueueStatistics
@@ -173,7 +173,7 @@ class Queue(Primitive, Generic[_T]):
                     self._pass_on(self._putters)
                 raise
             if rec is not None:
-                rec.resume(self, putter)
+                rec.resume(self, putter, task=_tasks_get(self._loop))
         self.put_nowait(item)
 
     def put_nowait(self, item: _T) -> None:
@@ -216,7 +216,7 @@ class Queue(Primitive, Generic[_T]):
                     self._pass_on(self._getters)
                 raise
             if rec is not None:
-                rec.resume(self, getter)
+                rec.resume(self, getter, task=_tasks_get(self._loop))
         return self.get_nowait()
 
     def get_nowait(self) -> _T:
