@@ -134,6 +134,16 @@ class Queue(Primitive, Generic[_T]):
         ones on the way.  CPython's hook, with its signature; returns the future
         it completed (None if none) where CPython returns None.  Called only when
         ``waiters`` is not empty (CPython calls it after every put and get)."""
+        if type(waiters) is WaiterQueue and not waiters._settled:
+            # The usual case, without WaiterQueue's Python-level __bool__ and
+            # popleft(): a queue's woken waiters leave at once, so all are pending.
+            pending = waiters._pending
+            while pending:
+                waiter = pending.popitem(last=False)[0]
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return waiter
+            return None
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
