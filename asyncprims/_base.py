@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,80 @@ def _wait_for_caller(task: Any) -> Any:
         if getattr(other, "_fut_waiter", None) is waiters[0]:
             return other
     return task
+
+
+#: The code objects of the primitives' ``acquire()`` (locks.py and semaphores.py
+#: add theirs): a task whose coroutine is one of them may be ``wait_for``'s inner task.
+ACQUIRE_CODES: set[Any] = set()
+
+_ref = weakref.ref
+_get_ident = threading.get_ident
+
+#: True where asking for the running loop is cheap (3.12+); on 3.10 and 3.11
+#: ``_get_running_loop()`` makes a getpid() system call (``benchmarks/lookups.py``).
+CHEAP_RUNNING_LOOP = sys.version_info >= (3, 12)
+
+#: ``asyncio.current_task``: a C function from 3.12 (the hot paths call it
+#: directly there, catching its RuntimeError outside a running loop).
+current_task = asyncio.current_task
+
+if CHEAP_RUNNING_LOOP or not isinstance(_current_tasks, dict):
+
+    def running_task() -> Any:
+        """The task running now, or None (outside any loop, or in a callback)."""
+        return _tasks_get(_get_running_loop())
+
+    def forget_running_loop() -> None:
+        """Nothing to forget: :func:`running_task` asks every time."""
+
+else:
+    #: A weak reference to the last loop :func:`running_task` found running, in
+    #: any thread (weak: a closed loop must not be kept alive).
+    def _dead() -> None:
+        return None
+
+    _last_loop: Any = _dead
+    _stepping = _current_tasks  # loop -> the task it is stepping, for every loop mid-step
+
+    def running_task() -> Any:
+        """The task running now, or None (outside any loop, or in a callback).
+
+        Without asking for the running loop when it can: if the last loop found
+        running is stepping a task in this very thread, and no other loop is
+        stepping one anywhere (so no loop is nested in that task's step), the
+        code running now is that task's.  Else it asks (a getpid() call) and
+        remembers the answer.  :func:`asyncprims.run`, whose loop runs nested in
+        the caller's step, calls :func:`forget_running_loop` first.
+        """
+        global _last_loop
+        loop = _last_loop()
+        if loop is not None:
+            task = _tasks_get(loop)
+            if task is not None and len(_stepping) == 1 and loop._thread_id == _get_ident():
+                return task
+        loop = _get_running_loop()
+        if loop is None:
+            return None
+        if getattr(loop, "_thread_id", None) is not None:  # a BaseEventLoop: checkable
+            _last_loop = _ref(loop)
+        return _tasks_get(loop)
+
+    def forget_running_loop() -> None:
+        """Make the next :func:`running_task` ask for the running loop."""
+        global _last_loop
+        _last_loop = _dead
+
+
+def holder_task(task: Any) -> Any:
+    """The task that holds what ``task`` acquires: ``task`` itself, or on
+    3.10/3.11 the caller of ``wait_for`` when ``task`` is its inner task (a task
+    whose coroutine is an ``acquire()`` itself)."""
+    if (WAIT_FOR_USES_INNER_TASK and task is not None
+            and getattr(task.get_coro(), "cr_code", None) in ACQUIRE_CODES):
+        return _wait_for_caller(task)
+    return task
+
+
 #: ``asyncprims.detect_cycles()`` sets this: called with the primitive when the
 #: running task is about to block on it, before its waiter is queued.  None when
 #: off, so a blocking call pays one global lookup for the feature.
@@ -99,6 +174,9 @@ class Primitive:
     #: With ``_trace_owner``: the owner's operation this helper's waits stand for
     #: (``"join"``, ``"barrier"``); such helpers record their waiting only.
     _trace_operation: str | None = None
+    #: The label tuple of the last trace that recorded this primitive (its cache;
+    #: see asyncprims._recorder), or None.
+    _trace_label: Any = None
 
     @property
     def name(self) -> str | None:
@@ -125,10 +203,13 @@ class Primitive:
             loop = self._get_loop()  # binds on first use, or raises
         if _wait_hook is not None:  # asyncprims.detect_cycles(); may raise DeadlockError
             _wait_hook(self)
-        fut = loop.create_future() if rec is None else rec.future(loop)
-        waiters.append(fut)
+        fut = loop.create_future()
+        if waiters.timed:  # asyncprims.time_waits(): append() notes the time
+            waiters.append(fut)
+        else:  # append(), inline: saves a call per blocking operation
+            waiters._pending[fut] = None
         if rec is not None:
-            rec.wait(self, fut, operation)
+            rec.wait(self, fut, operation, _tasks_get(loop))
         return fut
 
     def _repr_with(self, extra: str) -> str:

@@ -151,7 +151,8 @@ def wait_start(prim: Primitive, fut: Any) -> float | None:
     """When ``fut`` (not woken yet) was queued on one of ``prim``'s waiter
     queues, as a ``time.monotonic()`` value; None when unknown (the queue was
     replaced by a plain deque, as CPython's tests do)."""
-    for value in list(vars(prim).values()):
+    for name in ("_waiters", "_getters", "_putters"):  # attributes or slots (a Lock's)
+        value = getattr(prim, name, None)
         if isinstance(value, WaiterQueue):
             start = value._pending.get(fut, _ABSENT)
             if start is not _ABSENT:

@@ -61,16 +61,21 @@ from itertools import chain, islice
 from time import monotonic as _monotonic
 from typing import Any
 
-__all__ = ["WaiterQueue", "time_waits"]
+__all__ = ["ABSENT", "WaiterQueue", "time_waits"]
 
 #: ``pop()`` default that tells "absent" from a stored ``None``.
-_ABSENT: Any = object()
+ABSENT: Any = object()
+_ABSENT = ABSENT
 
 
 class WaiterQueue:
     """FIFO of waiter futures with O(1) removal; see the module docstring."""
 
     __slots__ = ("_pending", "_settled")
+
+    #: True once :func:`time_waits` is on (``append`` then notes the time);
+    #: until then the primitives may queue a future with ``_pending[fut] = None``.
+    timed = False
 
     def __init__(self) -> None:
         self._settled: OrderedDict[Any, float | None] = OrderedDict()
@@ -276,6 +281,7 @@ def time_waits() -> None:
     queue nothing), so it stays off until a live tool asks for it.
     """
     WaiterQueue.append = WaiterQueue._append_timed  # type: ignore[method-assign]
+    WaiterQueue.timed = True
 
 
 def waits_are_timed() -> bool:

@@ -78,9 +78,10 @@ from contextvars import ContextVar
 from types import FrameType
 from typing import Any, TypeVar
 
+from ._base import forget_running_loop
 from ._deadlock import BlockedTask, DeadlockEdge, DeadlockError, describe_blocked_tasks
 from ._loop import ClockedEventLoop, _Deadlocked
-from .tracing import _here, current_recorder
+from .tracing import current_recorder
 
 __all__ = ["BlockedTask", "DeadlockError", "run"]
 
@@ -274,15 +275,14 @@ def run(
         swap_task = asyncio.tasks._swap_current_task
     outer_task = swap_task(outer, None) if swap_task is not None else None
     events._set_running_loop(None)
-    # The caller's loop stays mid-step while this one runs: the tracer's cache
-    # of "the task running here" must not be inherited by this loop's tasks.
-    here = _here.set(None)
+    # The caller's loop stays mid-step while this one runs: the remembered
+    # running loop (3.10/3.11, see _base.running_task) is not this one.
+    forget_running_loop()
     nesting = _run_depth.set(depth)
     try:
         return _run_on(loop, coro, debug, "main" if depth == 1 else f"main-{depth}")
     finally:
         _run_depth.reset(nesting)
-        _here.reset(here)
         events._set_running_loop(outer)
         if swap_task is not None:
             swap_task(outer, outer_task)

@@ -9,30 +9,36 @@ cancellation fixes.  What differs is underneath: every class queues its
 waiters in a :class:`~asyncprims._waiters.WaiterQueue`, so a cancelled waiter
 leaves in O(1), and, while a trace is active, reports what it does.
 
-The recorder is looked up once per call (``rec = current_recorder()``); that
-lookup is the whole cost of tracing when no trace is active.
+The recorder is looked up once per call, and only while some ``trace()`` block
+runs (``current_recorder() if tracing else None``): a global list tested for
+emptiness is the whole cost of tracing when no trace is active.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from ._base import (
+    ACQUIRE_CODES,
+    CHEAP_RUNNING_LOOP,
     WAIT_FOR_USES_INNER_TASK,
     Primitive,
     _CancelledError,
     _checked_name,
     _ContextManagerMixin,
-    _get_running_loop,
+    _ref,
     _tasks_get,
-    _wait_for_caller,
+    current_task,
+    holder_task,
+    running_task,
 )
-from ._waiters import WaiterQueue
+from ._waiters import ABSENT, WaiterQueue
 from .semaphores import BoundedSemaphore, Semaphore, SemaphoreStatistics
 from .statistics import ConditionStatistics, EventStatistics, LockStatistics
-from .tracing import current_recorder
+from .tracing import current_recorder, tracing
 
 __all__ = [
     "BoundedSemaphore",
@@ -55,15 +61,35 @@ class Lock(_ContextManagerMixin, Primitive):
     Invariants: at most one task holds the lock; a release wakes at most the
     oldest waiter, and a newcomer never overtakes a waiter that is queued and
     not cancelled.  A waiter cancelled after being woken passes the wake-up on.
+
+    ``_waiters`` is None until the first blocking call, as in asyncio (the
+    uncontended paths then test one attribute), and a WaiterQueue after.
+
     The owner (``statistics().owner``) is the task that acquired, or, for
     ``wait_for(lock.acquire(), t)`` on 3.10/3.11, the task awaiting ``wait_for``.
+    ``_owner`` refers to it weakly (asyncio keeps no owner), so a task that
+    finishes without releasing is not kept alive: the lock stays locked, with
+    no owner to name once the task is gone.  ``_owner`` keeps the last owner's
+    weak reference after a release (a task that takes the lock again reuses
+    it); only ``_locked`` says whether the lock is held.
+
+    ``async with`` runs ``acquire()`` and ``release()`` through the instance,
+    as asyncio does, except that ``__aenter__`` runs acquire's uncontended path
+    inline when ``acquire`` is neither overridden, nor patched on the class,
+    nor set on the instance (see ``__aenter__``).
     """
 
+    # Slots for what the hot paths touch.  The instance __dict__ (from Primitive)
+    # is kept in _attributes so that __aenter__ sees an acquire set on the
+    # instance (a patch) with one dict lookup.
+    __slots__ = ("_attributes", "_locked", "_owner", "_waiters")
+
     def __init__(self, *, name: str | None = None) -> None:
-        self._waiters = WaiterQueue()
+        self._waiters: WaiterQueue | None = None
         self._locked = False
-        self._owner: asyncio.Task[Any] | None = None
+        self._owner: weakref.ref[asyncio.Task[Any]] | None = None
         self._name = _checked_name(name)
+        self._attributes = self.__dict__
 
     def __repr__(self) -> str:
         extra = "locked" if self._locked else "unlocked"
@@ -76,88 +102,98 @@ class Lock(_ContextManagerMixin, Primitive):
         return self._locked
 
     def statistics(self) -> LockStatistics:
-        return LockStatistics(self._locked, self._owner, len(self._waiters))
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # __aenter__ and __aexit__ below inline the fast paths of acquire() and
-        # release(); a subclass overriding either gets the plain versions that
-        # call it, so its override always runs.
-        if "acquire" in cls.__dict__ and "__aenter__" not in cls.__dict__:
-            cls.__aenter__ = _ContextManagerMixin.__aenter__  # type: ignore[method-assign]
-        if "release" in cls.__dict__ and "__aexit__" not in cls.__dict__:
-            cls.__aexit__ = _ContextManagerMixin.__aexit__  # type: ignore[method-assign]
+        owner = self._owner
+        return LockStatistics(self._locked,
+                              owner() if owner is not None and self._locked else None,
+                              len(self._waiters or ()))
 
     async def __aenter__(self) -> None:
-        # The uncontended case inline: saves the acquire() coroutine.  The queue's
-        # two dicts are tested directly: a Python-level __bool__ costs more.
-        waiters = self._waiters
-        if not self._locked and not waiters._pending and not waiters._settled:
+        # acquire()'s uncontended path, inline: it saves creating and running the
+        # acquire() coroutine (python benchmarks/hotpaths.py --only uncontended).
+        # Only while acquire is Lock.acquire on the class and not set on the
+        # instance, so an override, a mixin, a mock patch or an instance patch
+        # always runs, as in asyncio.
+        if (not self._locked and self._waiters is None
+                and type(self).acquire is _ACQUIRE and "acquire" not in self._attributes):
             self._locked = True
-            self._owner = owner = _tasks_get(_get_running_loop())
-            rec = current_recorder()
-            if rec is not None:
-                rec.acquired(self, owner)
+            if CHEAP_RUNNING_LOOP:
+                try:
+                    task = current_task()
+                except RuntimeError:  # no running loop: a coroutine driven by hand
+                    task = None
+            else:
+                task = running_task()
+            if task is None:
+                self._owner = None
+            else:
+                ref = self._owner
+                if ref is None or ref() is not task:
+                    self._owner = _ref(task)
+            if tracing:
+                rec = current_recorder()
+                if rec is not None:
+                    rec.acquired(self, task)
             return
         await self.acquire()
 
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        # release(), inline: saves a call on every `async with`.
-        if not self._locked:
-            raise RuntimeError("Lock is not acquired.")
-        self._locked = False
-        self._owner = None
-        waiters = self._waiters
-        # Hand off to the oldest waiter (unless it was woken already or cancelled).
-        fut = waiters.wake_first(True) if waiters._pending and not waiters._settled else None
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self, fut)
-
     async def acquire(self) -> Literal[True]:
         """Wait until the lock is free and no earlier waiter is queued, then take it."""
-        rec = current_recorder()
         waiters = self._waiters
         if not self._locked and (
-            (not waiters._pending and not waiters._settled) or waiters.all_cancelled()
+            waiters is None or (not waiters._pending and not waiters._settled)
+            or waiters.all_cancelled()
         ):
             self._locked = True
-            self._owner = owner = _tasks_get(_get_running_loop())
-            if WAIT_FOR_USES_INNER_TASK and owner is not None:
-                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
-                    if owner.get_coro().cr_code is _LOCK_ACQUIRE:
-                        self._owner = owner = _wait_for_caller(owner)
-                except AttributeError:  # a generator-based coroutine
-                    pass
-            if rec is not None:
-                rec.acquired(self, owner)
+            if CHEAP_RUNNING_LOOP:
+                try:
+                    task = current_task()
+                except RuntimeError:  # no running loop: a coroutine driven by hand
+                    task = None
+            else:
+                task = holder_task(running_task())
+            if task is None:
+                self._owner = None
+            else:
+                ref = self._owner
+                if ref is None or ref() is not task:
+                    self._owner = _ref(task)
+            if tracing:
+                rec = current_recorder()
+                if rec is not None:
+                    rec.acquired(self, task)
             return True
 
+        if waiters is None:
+            waiters = self._waiters = WaiterQueue()
+        rec = current_recorder() if tracing else None
         fut = self._enqueue_waiter(waiters, rec, "acquire")
         try:
             try:
                 await fut
-            finally:
-                waiters.remove(fut)
+            finally:  # waiters.remove(fut), inline: saves a call per blocking acquire
+                if waiters._settled.pop(fut, ABSENT) is ABSENT:
+                    waiters._pending.pop(fut, None)
         except _CancelledError:
             if rec is not None:
                 rec.interrupt(self, fut)
             if not self._locked:
-                self._wake_up_first(rec, "pass-on")
+                woken = self._wake_up_first()
+                if woken is not None and rec is not None:
+                    rec.wake(self, woken, "pass-on")
             raise
 
         self._locked = True
         # Woken by a future of the lock's loop, so that loop is the running one.
-        self._owner = owner = current = _tasks_get(self._loop)
-        if (WAIT_FOR_USES_INNER_TASK and owner is not None
-                and getattr(owner.get_coro(), "cr_code", None) is _LOCK_ACQUIRE):
-            self._owner = owner = _wait_for_caller(owner)
+        current = task = _tasks_get(self._loop)
+        if WAIT_FOR_USES_INNER_TASK:
+            task = holder_task(task)
+        self._owner = None if task is None else _ref(task)
         if rec is not None:
-            if owner is current:
-                rec.resume(self, fut, acquired=True)
+            if task is current:
+                rec.resume(self, fut, acquired=True, task=task)
             else:  # wait_for's inner task waited; its caller holds the lock
-                rec.resume(self, fut)
-                rec.acquired(self, owner)
+                rec.resume(self, fut, task=current)
+                rec.acquired(self, task)
         return True
 
     def release(self) -> None:
@@ -165,18 +201,32 @@ class Lock(_ContextManagerMixin, Primitive):
         if not self._locked:
             raise RuntimeError("Lock is not acquired.")
         self._locked = False
-        self._owner = None
         waiters = self._waiters
-        # Hand off to the oldest waiter (unless it was woken already or cancelled).
-        fut = waiters.wake_first(True) if waiters._pending and not waiters._settled else None
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self, fut)
+        fut = (self._wake_up_first()
+               if waiters is not None and waiters._pending and not waiters._settled else None)
+        if tracing:
+            rec = current_recorder()
+            if rec is not None:
+                rec.released(self, fut)
 
-    def _wake_up_first(self, rec: Any, how: str) -> None:
-        fut = self._waiters.wake_first(True)
-        if fut is not None and rec is not None:
-            rec.wake(self, fut, how)
+    def _wake_up_first(self) -> Any:
+        """Wake the oldest waiter, unless it was woken already or cancelled (then
+        nobody: exactly one task proceeds).
+
+        CPython's hook, with its signature.  Returns the future it completed
+        (None if none) where CPython returns None.  ``release()`` calls it
+        whenever a waiter may need waking (CPython calls it on every release).
+        """
+        # WaiterQueue.wake_first(True), inline: saves a call per hand-off.
+        waiters = self._waiters
+        if waiters is None or waiters._settled or not waiters._pending:
+            return None
+        fut = waiters._pending.popitem(last=False)[0]
+        waiters._settled[fut] = None
+        if fut.done():  # cancelled, its task not run yet: it will pass the wake-up on
+            return None
+        fut.set_result(True)
+        return fut
 
 
 class Event(Primitive):
@@ -208,7 +258,7 @@ class Event(Primitive):
         if self._value:
             return
         self._value = True
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.instant(self, "set")
         if self._waiters:
@@ -219,7 +269,7 @@ class Event(Primitive):
     def clear(self) -> None:
         """Reset the flag; tasks that wait from now on block until the next set()."""
         self._value = False
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.instant(self, "clear")
 
@@ -227,18 +277,20 @@ class Event(Primitive):
         """Return True once the flag is set (at once if it is set already)."""
         if self._value:
             return True
-        rec = current_recorder()
-        fut = self._enqueue_waiter(self._waiters, rec, "wait")
+        rec = current_recorder() if tracing else None
+        waiters = self._waiters
+        fut = self._enqueue_waiter(waiters, rec, "wait")
         try:
             await fut
         except BaseException:
             if rec is not None:
                 rec.interrupt(self, fut)
             raise
-        finally:
-            self._waiters.remove(fut)
+        finally:  # waiters.remove(fut), inline: saves a call per waiter
+            if waiters._settled.pop(fut, ABSENT) is ABSENT:
+                waiters._pending.pop(fut, None)
         if rec is not None:
-            rec.resume(self, fut)
+            rec.resume(self, fut, task=_tasks_get(self._loop))
         return True
 
 
@@ -280,25 +332,26 @@ class Condition(_ContextManagerMixin, Primitive):
         """
         if not self.locked():
             raise RuntimeError("cannot wait on un-acquired lock")
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         loop = self._get_loop()
-        fut = loop.create_future() if rec is None else rec.future(loop)
+        fut = loop.create_future()
         self.release()
         try:
             try:
                 self._waiters.append(fut)
                 if rec is not None:
-                    rec.wait(self, fut, "wait")
+                    rec.wait(self, fut, "wait", _tasks_get(loop))
                 try:
                     await fut
                 except BaseException:
                     if rec is not None:
                         rec.interrupt(self, fut)
                     raise
-                finally:
-                    self._waiters.remove(fut)
+                finally:  # self._waiters.remove(fut), inline: saves a call per waiter
+                    if self._waiters._settled.pop(fut, ABSENT) is ABSENT:
+                        self._waiters._pending.pop(fut, None)
                 if rec is not None:
-                    rec.resume(self, fut)
+                    rec.resume(self, fut, task=_tasks_get(self._loop))
                 return True
             finally:
                 # Take the lock back, absorbing cancellations until it is held,
@@ -358,7 +411,7 @@ class Condition(_ContextManagerMixin, Primitive):
                 if fut is None:
                     break
                 woken.append(fut)
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             if how == "notify":
                 rec.instant(self, "notify", f"n={n}", value=len(woken))
@@ -366,4 +419,5 @@ class Condition(_ContextManagerMixin, Primitive):
 
 
 
-_LOCK_ACQUIRE = Lock.acquire.__code__
+_ACQUIRE = Lock.acquire
+ACQUIRE_CODES.add(_ACQUIRE.__code__)

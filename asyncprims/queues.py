@@ -21,11 +21,11 @@ import heapq
 from types import GenericAlias
 from typing import Any, Generic, TypeVar
 
-from ._base import Primitive, _checked_name
+from ._base import Primitive, _checked_name, _tasks_get
 from ._waiters import WaiterQueue
 from .locks import Event
 from .statistics import QueueStatistics
-from .tracing import current_recorder
+from .tracing import current_recorder, tracing
 
 __all__ = [
     "LifoQueue",
@@ -129,16 +129,35 @@ class Queue(Primitive, Generic[_T]):
 
     # Wake-ups.
 
-    def _wakeup_next(self, waiters: WaiterQueue, how: str) -> None:
-        """Wake the oldest waiter that is not done, dropping done ones on the way."""
+    def _wakeup_next(self, waiters: Any) -> Any:
+        """Wake the oldest waiter of ``waiters`` that is not done, dropping done
+        ones on the way.  CPython's hook, with its signature; returns the future
+        it completed (None if none) where CPython returns None.  Called only when
+        ``waiters`` is not empty (CPython calls it after every put and get)."""
+        if type(waiters) is WaiterQueue and not waiters._settled:
+            # The usual case, without WaiterQueue's Python-level __bool__ and
+            # popleft(): a queue's woken waiters leave at once, so all are pending.
+            pending = waiters._pending
+            while pending:
+                waiter = pending.popitem(last=False)[0]
+                if not waiter.done():
+                    waiter.set_result(None)
+                    return waiter
+            return None
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
-                rec = current_recorder()
-                if rec is not None:
-                    rec.wake(self, waiter, how)
-                return
+                return waiter
+        return None
+
+    def _pass_on(self, waiters: Any) -> None:
+        """A woken waiter that will not use its wake-up gives it to the next one."""
+        woken = self._wakeup_next(waiters)
+        if woken is not None:
+            rec = current_recorder() if tracing else None
+            if rec is not None:
+                rec.wake(self, woken, "pass-on")
 
     # Operations.
 
@@ -150,7 +169,7 @@ class Queue(Primitive, Generic[_T]):
         while self.full():
             if self._is_shutdown:
                 raise QueueShutDown
-            rec = current_recorder()
+            rec = current_recorder() if tracing else None
             putter = self._enqueue_waiter(self._putters, rec, "put")
             try:
                 await putter
@@ -161,10 +180,10 @@ class Queue(Primitive, Generic[_T]):
                     rec.interrupt(self, putter)
                 if not self.full() and not putter.cancelled():
                     # We were handed the free slot but will not use it.
-                    self._wakeup_next(self._putters, "pass-on")
+                    self._pass_on(self._putters)
                 raise
             if rec is not None:
-                rec.resume(self, putter)
+                rec.resume(self, putter, task=_tasks_get(self._loop))
         self.put_nowait(item)
 
     def put_nowait(self, item: _T) -> None:
@@ -176,11 +195,14 @@ class Queue(Primitive, Generic[_T]):
         self._put(item)
         self._unfinished_tasks += 1
         self._finished._value = False  # Event.clear(), whose record a join helper drops anyway
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.put_item(self, item, self.qsize())
-        if self._getters._pending or self._getters._settled:  # cheaper than __bool__
-            self._wakeup_next(self._getters, "put")
+        getters = self._getters
+        if getters._pending or getters._settled:  # cheaper than __bool__
+            woken = self._wakeup_next(getters)
+            if rec is not None and woken is not None:
+                rec.wake(self, woken, "put")
 
     async def get(self) -> _T:
         """Remove and return an item, waiting while the queue is empty.
@@ -190,7 +212,7 @@ class Queue(Primitive, Generic[_T]):
         while self.empty():
             if self._is_shutdown:
                 raise QueueShutDown
-            rec = current_recorder()
+            rec = current_recorder() if tracing else None
             getter = self._enqueue_waiter(self._getters, rec, "get")
             try:
                 await getter
@@ -201,10 +223,10 @@ class Queue(Primitive, Generic[_T]):
                     rec.interrupt(self, getter)
                 if not self.empty() and not getter.cancelled():
                     # We were handed an item but will not take it.
-                    self._wakeup_next(self._getters, "pass-on")
+                    self._pass_on(self._getters)
                 raise
             if rec is not None:
-                rec.resume(self, getter)
+                rec.resume(self, getter, task=_tasks_get(self._loop))
         return self.get_nowait()
 
     def get_nowait(self) -> _T:
@@ -215,11 +237,14 @@ class Queue(Primitive, Generic[_T]):
                 raise QueueShutDown
             raise QueueEmpty
         item = self._get()
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.got_item(self, item, self.qsize())
-        if self._putters._pending or self._putters._settled:  # cheaper than __bool__
-            self._wakeup_next(self._putters, "get")
+        putters = self._putters
+        if putters._pending or putters._settled:  # cheaper than __bool__
+            woken = self._wakeup_next(putters)
+            if rec is not None and woken is not None:
+                rec.wake(self, woken, "get")
         return item
 
     def task_done(self) -> None:
@@ -230,7 +255,7 @@ class Queue(Primitive, Generic[_T]):
         if self._unfinished_tasks <= 0:
             raise ValueError("task_done() called too many times")
         self._unfinished_tasks -= 1
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             rec.instant(self, "task_done", value=self._unfinished_tasks)
         if self._unfinished_tasks == 0:
@@ -256,7 +281,7 @@ class Queue(Primitive, Generic[_T]):
                     self._unfinished_tasks -= 1
             if self._unfinished_tasks == 0:
                 self._finished._set("shutdown")
-        rec = current_recorder()
+        rec = current_recorder() if tracing else None
         if rec is not None:
             if immediate:
                 rec.forget_items(self)

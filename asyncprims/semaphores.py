@@ -6,21 +6,26 @@ See :mod:`asyncprims.locks` for what all primitives share.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any, Literal
 
 from ._base import (
+    ACQUIRE_CODES,
+    CHEAP_RUNNING_LOOP,
     WAIT_FOR_USES_INNER_TASK,
     Primitive,
     _CancelledError,
     _checked_name,
     _ContextManagerMixin,
-    _get_running_loop,
+    _ref,
     _tasks_get,
-    _wait_for_caller,
+    current_task,
+    holder_task,
+    running_task,
 )
-from ._waiters import WaiterQueue
+from ._waiters import ABSENT, WaiterQueue
 from .statistics import SemaphoreStatistics
-from .tracing import current_recorder
+from .tracing import current_recorder, tracing
 
 __all__ = ["BoundedSemaphore", "Semaphore", "SemaphoreStatistics"]
 
@@ -32,8 +37,16 @@ class Semaphore(_ContextManagerMixin, Primitive):
     hands its permit straight to the oldest live waiter (``_value`` is
     decremented at the wake-up), and while a live waiter is queued ``locked()``
     is true, so newcomers cannot jump the queue.  A waiter cancelled after
-    being handed a permit gives it back and the next waiter gets it.  Holders
-    are counted per task, ``wait_for``'s caller for its inner task (3.10/3.11).
+    being handed a permit gives it back and the next waiter gets it.
+
+    Holders are counted per task (``wait_for``'s caller for its inner task on
+    3.10/3.11) in ``_holders``, keyed by weak references (asyncio keeps none),
+    so a task that finishes without releasing is not kept alive: its permit
+    stays taken, and ``statistics().holders`` stops naming it once it is gone.
+
+    ``async with`` calls ``acquire()`` and ``release()`` through the instance,
+    and ``acquire()`` asks ``locked()``, as asyncio does, so overrides, mixins
+    and patches always run.
     """
 
     def __init__(self, value: int = 1, *, name: str | None = None) -> None:
@@ -41,7 +54,7 @@ class Semaphore(_ContextManagerMixin, Primitive):
             raise ValueError("Semaphore initial value must be >= 0")
         self._waiters = WaiterQueue()
         self._value = value
-        self._holders: dict[asyncio.Task[Any] | None, int] = {}
+        self._holders: dict[weakref.ref[asyncio.Task[Any]] | None, int] = {}
         self._name = _checked_name(name)
 
     def __repr__(self) -> str:
@@ -60,45 +73,39 @@ class Semaphore(_ContextManagerMixin, Primitive):
         return not waiters.all_cancelled()
 
     def statistics(self) -> SemaphoreStatistics:
-        holders = tuple(task for task in self._holders if task is not None)
+        holders = tuple(task for ref in self._holders
+                        if ref is not None and (task := ref()) is not None)
         return SemaphoreStatistics(self._value, len(self._waiters), holders)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # As Lock: the inlined fast path in __aenter__ must not bypass an override.
-        if "acquire" in cls.__dict__ and "__aenter__" not in cls.__dict__:
-            cls.__aenter__ = _ContextManagerMixin.__aenter__  # type: ignore[method-assign]
-
-    async def __aenter__(self) -> None:
-        waiters = self._waiters
-        if self._value > 0 and not waiters._pending and not waiters._settled:
-            self._value -= 1
-            self._take_permit(_tasks_get(_get_running_loop()), current_recorder())
-            return
-        await self.acquire()
 
     async def acquire(self) -> Literal[True]:
         """Take a permit, waiting in FIFO order if none is free."""
-        rec = current_recorder()
         if not self.locked():
             self._value -= 1
-            task = _tasks_get(_get_running_loop())
-            if WAIT_FOR_USES_INNER_TASK and task is not None:
-                try:  # 3.10/3.11: is this wait_for's inner task?  (cheapest test first)
-                    if task.get_coro().cr_code is _SEMAPHORE_ACQUIRE:
-                        task = _wait_for_caller(task)
-                except AttributeError:  # a generator-based coroutine
-                    pass
-            self._take_permit(task, rec)
+            if CHEAP_RUNNING_LOOP:
+                try:
+                    task = current_task()
+                except RuntimeError:  # no running loop: a coroutine driven by hand
+                    task = None
+            else:
+                task = holder_task(running_task())
+            holders = self._holders
+            ref = None if task is None else _ref(task)
+            holders[ref] = holders.get(ref, 0) + 1
+            if tracing:
+                rec = current_recorder()
+                if rec is not None:
+                    rec.acquired(self, task)
             return True
 
+        rec = current_recorder() if tracing else None
         waiters = self._waiters
         fut = self._enqueue_waiter(waiters, rec, "acquire")
         try:
             try:
                 await fut
-            finally:
-                waiters.remove(fut)
+            finally:  # waiters.remove(fut), inline: saves a call per blocking acquire
+                if waiters._settled.pop(fut, ABSENT) is ABSENT:
+                    waiters._pending.pop(fut, None)
         except _CancelledError:
             if fut.done() and not fut.cancelled():
                 # A permit was handed to us but we will not use it: give it back.
@@ -108,20 +115,24 @@ class Semaphore(_ContextManagerMixin, Primitive):
             raise
         finally:
             # Permits freed meanwhile may be waiting for queued tasks.
-            while self._value > 0 and waiters._pending:
-                if self._wake_up_next(rec, "pass-on") is None:
+            while self._value > 0:
+                woken = self._wake_up_next()
+                if not woken:
                     break
+                if rec is not None:
+                    rec.wake(self, woken, "pass-on")
         # Woken by its future: the bound loop is the running one.
-        task = current = _tasks_get(self._loop)
-        if (WAIT_FOR_USES_INNER_TASK and task is not None
-                and getattr(task.get_coro(), "cr_code", None) is _SEMAPHORE_ACQUIRE):
-            task = _wait_for_caller(task)
-        self._take_permit(task, None)
+        current = task = _tasks_get(self._loop)
+        if WAIT_FOR_USES_INNER_TASK:
+            task = holder_task(task)
+        holders = self._holders
+        ref = None if task is None else _ref(task)
+        holders[ref] = holders.get(ref, 0) + 1
         if rec is not None:
             if task is current:
-                rec.resume(self, fut, acquired=True)
+                rec.resume(self, fut, acquired=True, task=task)
             else:  # wait_for's inner task waited; its caller holds the permit
-                rec.resume(self, fut)
+                rec.resume(self, fut, task=current)
                 rec.acquired(self, task)
         return True
 
@@ -133,37 +144,42 @@ class Semaphore(_ContextManagerMixin, Primitive):
             # The releasing task's own permit, else the oldest holder's.  With a
             # single holder both rules agree, and the task lookup is skipped.
             if len(holders) == 1:
-                task = next(iter(holders))
+                ref = next(iter(holders))
             else:
-                task = _tasks_get(_get_running_loop())
-                if task not in holders:
-                    task = next(iter(holders))
-            left = holders[task] - 1
+                task = running_task()
+                ref = None if task is None else _ref(task)
+                if ref not in holders:
+                    ref = next(iter(holders))
+            left = holders[ref] - 1
             if left:
-                holders[task] = left
+                holders[ref] = left
             else:
-                del holders[task]
-        fut = self._wake_up_next(None, "release") if self._waiters._pending else None
-        rec = current_recorder()
-        if rec is not None:
-            rec.released(self, fut)
-
-    def _take_permit(self, task: Any, rec: Any) -> None:
-        """Count one permit for ``task`` (None outside a task) and, when ``rec``
-        is given, record the acquisition."""
-        holders = self._holders
-        holders[task] = holders.get(task, 0) + 1
-        if rec is not None:
-            rec.acquired(self, task)
-
-    def _wake_up_next(self, rec: Any, how: str) -> Any:
-        """Hand a permit to the oldest live waiter; return its future, or None."""
-        fut = self._waiters.wake_next(True)
-        if fut is not None:
-            self._value -= 1
+                del holders[ref]
+        fut = self._wake_up_next() if self._waiters._pending else None
+        if tracing:
+            rec = current_recorder()
             if rec is not None:
-                rec.wake(self, fut, how)
-        return fut
+                rec.released(self, fut)
+
+    def _wake_up_next(self) -> Any:
+        """Hand a permit to the oldest live waiter.
+
+        CPython's hook, with its signature.  Returns the future it completed
+        (None if none) where CPython returns True (False).  ``release()`` calls
+        it when a waiter is queued (CPython calls it on every release).
+        """
+        # WaiterQueue.wake_next(True), inline: saves a call per wake-up.
+        waiters = self._waiters
+        pending = waiters._pending
+        settled = waiters._settled
+        while pending:
+            fut = pending.popitem(last=False)[0]
+            settled[fut] = None
+            if not fut.done():
+                self._value -= 1
+                fut.set_result(True)
+                return fut
+        return None
 
 
 class BoundedSemaphore(Semaphore):
@@ -179,4 +195,4 @@ class BoundedSemaphore(Semaphore):
         super().release()
 
 
-_SEMAPHORE_ACQUIRE = Semaphore.acquire.__code__
+ACQUIRE_CODES.add(Semaphore.acquire.__code__)

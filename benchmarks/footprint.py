@@ -22,7 +22,7 @@ import tracemalloc
 from time import perf_counter
 from typing import Any
 
-__all__ = ["import_seconds", "storm_floor", "waiter_bytes"]
+__all__ = ["bare_storm", "import_seconds", "storm_floor", "waiter_bytes"]
 
 
 async def _block_on_lock(prims: Any, n: int) -> float:
@@ -73,7 +73,8 @@ def import_seconds(module: str, runs: int = 7) -> float:
     return statistics.median(samples)
 
 
-async def _bare_storm(n: int) -> float:
+async def bare_storm(n: int) -> float:
+    """The storm on bare futures: n tasks await their own future, cancelled newest first."""
     loop = asyncio.get_running_loop()
     futures = [loop.create_future() for _ in range(n)]
 
@@ -94,6 +95,6 @@ def storm_floor(n: int) -> float:
     gc.collect()
     gc.disable()
     try:
-        return asyncio.run(_bare_storm(n))
+        return asyncio.run(bare_storm(n))
     finally:
         gc.enable()

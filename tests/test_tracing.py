@@ -5,7 +5,9 @@ guarantee that tracing never changes the schedule."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -527,10 +529,13 @@ def test_recorder_used_directly() -> None:
     recorder = Recorder()
 
     async def main() -> None:
+        # What trace() does: make it the context's recorder, and list it as active.
         token = tracing._active.set(recorder)
+        tracing.tracing.append(recorder)
         try:
             await asyncprims.Lock(name="x").acquire()
         finally:
+            tracing.tracing.remove(recorder)
             tracing._active.reset(token)
         await asyncprims.Lock(name="y").acquire()  # after the reset: not recorded
 
@@ -734,3 +739,42 @@ def test_a_deadlock_is_recorded_and_the_clean_up_is_not() -> None:
     (deadlock,) = timeline.deadlocks()
     assert deadlock.cycle == ("main", "other", "main")
     assert deadlock.edges == (("main", "", "other"), ("other", "door", "main"))
+
+
+# -- the end of the block, and other threads --------------------------------------------
+
+
+def test_recording_stops_when_the_trace_block_ends() -> None:
+    async def main() -> None:
+        event = asyncprims.Event(name="e")
+
+        async def worker() -> None:
+            event.set()
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            event.clear()  # after the block: not recorded
+
+        with asyncprims.trace() as timeline:
+            task = spawn("worker", worker())
+            await asyncio.sleep(0)
+        await task
+        assert [(e.task, e.action) for e in timeline.events] == [("worker", "set")]
+
+    run(main())
+
+
+def test_an_event_from_another_thread_is_not_the_stepping_tasks() -> None:
+    # While the loop is mid-step in a task, another thread (no loop of its own)
+    # puts into a queue: the event belongs to "main" (no task), not to the task.
+    async def main() -> list[tuple[str, str]]:
+        asyncio.current_task().set_name("stepping")  # type: ignore[union-attr]
+        queue: asyncprims.Queue[int] = asyncprims.Queue(name="q")
+        with asyncprims.trace() as timeline:
+            queue.put_nowait(0)  # the running loop is now the one remembered
+            context = contextvars.copy_context()  # the thread sees this trace
+            thread = threading.Thread(target=context.run, args=(queue.put_nowait, 1))
+            thread.start()
+            thread.join()  # the loop stays mid-step in this task meanwhile
+        return [(e.task, e.action) for e in timeline.events]
+
+    assert run(main()) == [("stepping", "put"), ("main", "put")]
