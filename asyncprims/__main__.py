@@ -22,21 +22,29 @@ from .demos import DEMOS, run_demo
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m asyncprims",
-        description="Run the course's scenarios and show who waited for what.")
+        description="Run the course's scenarios and show who waited for what.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run a scenario and print its transcript and timeline")
     demo.add_argument("name", choices=sorted(DEMOS), help="which scenario")
-    demo.add_argument("--plot", metavar="FILE.png",
-                      help="save the timeline chart (needs matplotlib)")
-    demo.add_argument("--trace", metavar="FILE.json",
-                      help="save a Chrome trace-event file (open it in Perfetto)")
-    demo.add_argument("--real-time", action="store_true",
-                      help="sleep for real instead of jumping a virtual clock")
+    demo.add_argument(
+        "--plot", metavar="FILE.png", help="save the timeline chart (needs matplotlib)"
+    )
+    demo.add_argument(
+        "--trace", metavar="FILE.json", help="save a Chrome trace-event file (open it in Perfetto)"
+    )
+    demo.add_argument(
+        "--real-time", action="store_true", help="sleep for real instead of jumping a virtual clock"
+    )
     demo.add_argument("--width", type=int, default=72, help="width of the text timeline")
-    demo.add_argument("--axis", choices=("causal", "time", "steps"), default="causal",
-                      help="x axis of the text and the chart: causal (default: time to scale "
-                           "between instants, same-instant events spread over steps), time, "
-                           "or steps")
+    demo.add_argument(
+        "--axis",
+        choices=("causal", "time", "steps"),
+        default="causal",
+        help="x axis of the text and the chart: causal (default: time to scale "
+        "between instants, same-instant events spread over steps), time, "
+        "or steps",
+    )
     commands.add_parser("list", help="list the scenarios")
     commands.add_parser(
         "trace",

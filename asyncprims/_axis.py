@@ -49,8 +49,20 @@ AXIS_MODES = ("causal", "time", "steps")
 
 #: Actions whose first ``wake`` (by the same task) is drawn on the same step.
 _CAUSES_WAKE = frozenset(
-    {"release", "set", "notify", "put", "get", "task_done", "shutdown", "trip", "cancel",
-     "timeout", "reset", "abort"}
+    {
+        "release",
+        "set",
+        "notify",
+        "put",
+        "get",
+        "task_done",
+        "shutdown",
+        "trip",
+        "cancel",
+        "timeout",
+        "reset",
+        "abort",
+    }
 )
 _SHARE_KNEE = 8  # steps at which the extra steps take half of the axis
 _MAX_SHARE = 0.8
@@ -157,8 +169,9 @@ class Axis:
             running_steps += steps
         self.instants = instants
         self._positions: dict[int, float] = {
-            seq: self._place(groups[index][0], extra_before[index] + step,
-                             steps_before[index] + step)
+            seq: self._place(
+                groups[index][0], extra_before[index] + step, steps_before[index] + step
+            )
             for seq, index, step in where
         }
         self.end = 0.0

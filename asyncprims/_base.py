@@ -135,8 +135,11 @@ def holder_task(task: Any) -> Any:
     """The task that holds what ``task`` acquires: ``task`` itself, or on
     3.10/3.11 the caller of ``wait_for`` when ``task`` is its inner task (a task
     whose coroutine is an ``acquire()`` itself)."""
-    if (WAIT_FOR_USES_INNER_TASK and task is not None
-            and getattr(task.get_coro(), "cr_code", None) in ACQUIRE_CODES):
+    if (
+        WAIT_FOR_USES_INNER_TASK
+        and task is not None
+        and getattr(task.get_coro(), "cr_code", None) in ACQUIRE_CODES
+    ):
         return _wait_for_caller(task)
     return task
 
@@ -155,8 +158,6 @@ class _ContextManagerMixin:
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.release()  # type: ignore[attr-defined]
-
-
 
 
 class Primitive:

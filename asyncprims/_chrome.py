@@ -101,10 +101,24 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
         if key not in tids:
             tids[key] = len(tids) + 1
             name = task if sublane == 0 else f"{task} ({sublane + 1})"
-            meta.append({"ph": "M", "name": "thread_name", "pid": PID, "tid": tids[key],
-                         "args": {"name": name}})
-            meta.append({"ph": "M", "name": "thread_sort_index", "pid": PID, "tid": tids[key],
-                         "args": {"sort_index": tids[key]}})
+            meta.append(
+                {
+                    "ph": "M",
+                    "name": "thread_name",
+                    "pid": PID,
+                    "tid": tids[key],
+                    "args": {"name": name},
+                }
+            )
+            meta.append(
+                {
+                    "ph": "M",
+                    "name": "thread_sort_index",
+                    "pid": PID,
+                    "tid": tids[key],
+                    "args": {"sort_index": tids[key]},
+                }
+            )
         return tids[key]
 
     for task in by_task:
@@ -118,8 +132,11 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
         for span, (start, stop), sublane in zip(
             task_spans, bounds, _assign_sublanes(bounds), strict=True
         ):
-            args: dict[str, Any] = {"primitive": span.primitive, "kind": span.kind,
-                                    "detail": span.detail}
+            args: dict[str, Any] = {
+                "primitive": span.primitive,
+                "kind": span.kind,
+                "detail": span.detail,
+            }
             if span.open:
                 args["open"] = True
             if span.woken_by is not None:
@@ -129,22 +146,40 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
             name = f"{span.state} {timeline.describe(span.primitive)}"
             if span.state == "working" and span.item is not None:
                 name = f"working on item {span.item} of {timeline.describe(span.primitive)}"
-            body.append({"ph": "X", "name": name, "cat": span.state, "ts": _us(start),
-                         "dur": _us(stop - start), "pid": PID, "tid": tid_of(task, sublane),
-                         "args": args})
+            body.append(
+                {
+                    "ph": "X",
+                    "name": name,
+                    "cat": span.state,
+                    "ts": _us(start),
+                    "dur": _us(stop - start),
+                    "pid": PID,
+                    "tid": tid_of(task, sublane),
+                    "args": args,
+                }
+            )
 
     def mark(task: str, seq: int, name: str, category: str) -> tuple[float, int]:
         """A short slice for a flow to bind to; returns the flow point (ts, tid)."""
         tid = tid_of(task)
-        body.append({"ph": "X", "name": name, "cat": category, "ts": _us(stamps[seq]),
-                     "dur": _us(_MARK_NS), "pid": PID, "tid": tid, "args": {"seq": seq}})
+        body.append(
+            {
+                "ph": "X",
+                "name": name,
+                "cat": category,
+                "ts": _us(stamps[seq]),
+                "dur": _us(_MARK_NS),
+                "pid": PID,
+                "tid": tid,
+                "args": {"seq": seq},
+            }
+        )
         return _us(stamps[seq] + _MARK_NS // 2), tid
 
     for event in events:
         what = timeline.describe(event.primitive) if event.primitive else ""
         if timeline.marker_of(event) is not None or event.action == "deadlock":
-            args = {"primitive": event.primitive, "kind": event.kind,
-                                    "seq": event.seq}
+            args = {"primitive": event.primitive, "kind": event.kind, "seq": event.seq}
             if event.detail:
                 args["detail"] = event.detail
             if event.value is not None:
@@ -155,9 +190,18 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
             if number is not None:
                 args["item"] = number
             name = f"{event.action} {what}".rstrip()
-            body.append({"ph": "i", "s": "t", "name": name, "cat": event.action,
-                         "ts": _us(stamps[event.seq]), "pid": PID, "tid": tid_of(event.task),
-                         "args": args})
+            body.append(
+                {
+                    "ph": "i",
+                    "s": "t",
+                    "name": name,
+                    "cat": event.action,
+                    "ts": _us(stamps[event.seq]),
+                    "pid": PID,
+                    "tid": tid_of(event.task),
+                    "args": args,
+                }
+            )
     for wake, resume in timeline.wakes():
         flow = {"name": "wake", "cat": "wake", "id": wake.seq, "pid": PID}
         ts, tid = mark(wake.task, wake.seq, f"wake {resume.task} ({wake.detail})", "wake")
@@ -174,9 +218,18 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
         text = "deadlock"
         if deadlock.cycle:
             text += ": cycle " + " -> ".join(deadlock.cycle)
-        body.append({"ph": "i", "s": "g", "name": text, "cat": "deadlock",
-                     "ts": _us(stamps[deadlock.seq]), "pid": PID, "tid": 0,
-                     "args": {"tasks": deadlock.tasks}})
+        body.append(
+            {
+                "ph": "i",
+                "s": "g",
+                "name": text,
+                "cat": "deadlock",
+                "ts": _us(stamps[deadlock.seq]),
+                "pid": PID,
+                "tid": 0,
+                "args": {"tasks": deadlock.tasks},
+            }
+        )
     body += _counters(timeline, stamps)
     # Stable sort by time; at one time a longer slice first, so that it encloses.
     body.sort(key=lambda e: (e["ts"], -e.get("dur", 0.0)))
@@ -203,11 +256,25 @@ def _counters(timeline: Timeline, stamps: dict[int, int]) -> list[dict[str, Any]
             pending[key] -= 1
             waiting[event.primitive] -= 1
         elif event.action in ("put", "get", "shutdown") and event.value is not None:
-            counters.append({"ph": "C", "name": f"size {what}", "ts": ts, "pid": PID,
-                             "args": {"size": _number(event.value)}})
+            counters.append(
+                {
+                    "ph": "C",
+                    "name": f"size {what}",
+                    "ts": ts,
+                    "pid": PID,
+                    "args": {"size": _number(event.value)},
+                }
+            )
             continue
         else:
             continue
-        counters.append({"ph": "C", "name": f"waiting {what}", "ts": ts, "pid": PID,
-                         "args": {"waiting": waiting[event.primitive]}})
+        counters.append(
+            {
+                "ph": "C",
+                "name": f"waiting {what}",
+                "ts": ts,
+                "pid": PID,
+                "args": {"waiting": waiting[event.primitive]},
+            }
+        )
     return counters

@@ -352,14 +352,17 @@ def describe_blocked_tasks(
     describer = _Describer()
     described = [describer.describe(task) for task in pending]
     records = [record for record, _ in described]
-    waited_on = [_owner_of(found[0][0]) if (found := _primitive_frames(task)) else None
-                 for task in pending]
+    waited_on = [
+        _owner_of(found[0][0]) if (found := _primitive_frames(task)) else None for task in pending
+    ]
     count = len(records)
     verb = "task is" if count == 1 else "tasks are"
     lines = [f"deadlock: {count} {verb} blocked and nothing can wake them"]
     lines += [f"  {record}" for record in records]
-    graph = {id(task): [id(target) for target in targets]
-             for task, (_, targets) in zip(pending, described)}
+    graph = {
+        id(task): [id(target) for target in targets]
+        for task, (_, targets) in zip(pending, described)
+    }
     names = {id(task): task.get_name() for task in pending}
     in_cycle: set[tuple[str, str]] = set()
     for cycle in find_cycles(graph, first_only=True):
@@ -369,8 +372,9 @@ def describe_blocked_tasks(
         for record, prim in zip(records, waited_on):
             targets: tuple[str | None, ...] = record.holders + record.awaiting or (None,)
             for target in targets:
-                edges.append((record.task, prim, record.operation, target,
-                              (record.task, target) in in_cycle))
+                edges.append(
+                    (record.task, prim, record.operation, target, (record.task, target) in in_cycle)
+                )
     return DeadlockError("\n".join(lines), records)
 
 

@@ -252,8 +252,10 @@ def blocked(loop: asyncio.AbstractEventLoop | None = None) -> BlockedSnapshot:
         return [described[key][1] for key in keys]
 
     # Cycles are searched from each task in name order, so reports are repeatable.
-    edges = {key: [id(t) for t in described[key][2]]
-             for key in sorted(described, key=lambda key: _natural_key(names[key]))}
+    edges = {
+        key: [id(t) for t in described[key][2]]
+        for key in sorted(described, key=lambda key: _natural_key(names[key]))
+    }
     cycles = find_cycles(edges)
 
     blocked_ids = set(primitive_ids)
@@ -298,4 +300,3 @@ def format_blocked(
         lines.append("the tasks they wait for:")
         lines += [f"  {report_line(record)}" for record in snapshot.others]
     return "\n".join(lines)
-

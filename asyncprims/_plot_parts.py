@@ -118,8 +118,12 @@ def draw_bands(ax: Axes, positions: Axis, lanes: int, handles: list[Any]) -> Non
         return
     half = positions.step_width / 2
     bands = [
-        [(i.start - half, -0.5), (i.start - half, lanes - 0.5), (i.end + half, lanes - 0.5),
-         (i.end + half, -0.5)]
+        [
+            (i.start - half, -0.5),
+            (i.start - half, lanes - 0.5),
+            (i.end + half, lanes - 0.5),
+            (i.end + half, -0.5),
+        ]
         for i in positions.expanded_instants()
     ]
     if not bands:
@@ -127,16 +131,27 @@ def draw_bands(ax: Axes, positions: Axis, lanes: int, handles: list[Any]) -> Non
     # Neighbouring instants may touch: alternate two shades and edge each band.
     shades = ["#E4E4E4" if n % 2 == 0 else "#EEEEEE" for n in range(len(bands))]
     ax.add_collection(
-        _polygons(bands, facecolors=shades, edgecolors="#BBBBBB", linewidths=0.6,
-                       zorder=0, label="one instant, in causal steps"),
+        _polygons(
+            bands,
+            facecolors=shades,
+            edgecolors="#BBBBBB",
+            linewidths=0.6,
+            zorder=0,
+            label="one instant, in causal steps",
+        ),
         autolim=False,
     )
-    handles.append(Patch(facecolor="#E4E4E4", edgecolor="#BBBBBB",
-                         label="one instant, in causal steps"))
+    handles.append(
+        Patch(facecolor="#E4E4E4", edgecolor="#BBBBBB", label="one instant, in causal steps")
+    )
 
 
 def draw_spans(
-    ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, int], handles: list[Any],
+    ax: Axes,
+    timeline: Timeline,
+    positions: Axis,
+    rows: dict[str, int],
+    handles: list[Any],
     crowded: bool,
 ) -> None:
     """Waiting bars by operation, holding bars (nested ones thinner), working bars."""
@@ -159,13 +174,22 @@ def draw_spans(
         (outer if depth == 0 else inner).append(_rect(x0, x1, rows[span.task], height))
         if span.task in several:
             labels.append((x0, x1, rows[span.task], timeline.describe(span.primitive), "white"))
-    for verts, color, label in ((outer, HOLDING_COLOR, "holding"),
-                                (inner, INNER_HOLDING_COLOR, "holding another too")):
+    for verts, color, label in (
+        (outer, HOLDING_COLOR, "holding"),
+        (inner, INNER_HOLDING_COLOR, "holding another too"),
+    ):
         if verts:
             ax.add_collection(
-                _polygons(verts, facecolors=color, edgecolors="white",
-                               linewidths=0 if crowded else 0.5, zorder=2, label=label),
-                autolim=False)
+                _polygons(
+                    verts,
+                    facecolors=color,
+                    edgecolors="white",
+                    linewidths=0 if crowded else 0.5,
+                    zorder=2,
+                    label=label,
+                ),
+                autolim=False,
+            )
             handles.append(Patch(facecolor=color, edgecolor="white", label=label))
     # Waiting, one collection per operation.
     by_operation: dict[str, list[Span]] = {}
@@ -184,15 +208,23 @@ def draw_spans(
             x0, x1 = _span_x(span, positions)
             verts.append(_rect(x0, x1, rows[span.task], _WAIT_HEIGHT))
             if span.task in several:
-                labels.append((x0, x1, rows[span.task], timeline.describe(span.primitive),
-                               "black"))
+                labels.append((x0, x1, rows[span.task], timeline.describe(span.primitive), "black"))
         ax.add_collection(
-            _polygons(verts, facecolors=color, edgecolors="none" if crowded else "white",
-                           linewidths=0 if crowded else 0.5, hatch=hatch, alpha=0.8, zorder=3,
-                           label=label),
-            autolim=False)
-        handles.append(Patch(facecolor=color, edgecolor="white", hatch=hatch, alpha=0.8,
-                             label=label))
+            _polygons(
+                verts,
+                facecolors=color,
+                edgecolors="none" if crowded else "white",
+                linewidths=0 if crowded else 0.5,
+                hatch=hatch,
+                alpha=0.8,
+                zorder=3,
+                label=label,
+            ),
+            autolim=False,
+        )
+        handles.append(
+            Patch(facecolor=color, edgecolor="white", hatch=hatch, alpha=0.8, label=label)
+        )
     # Working on queue items.
     work = [s for s in spans if s.state == "working"]
     if work:
@@ -203,15 +235,24 @@ def draw_spans(
             if span.item is not None and not crowded:
                 labels.append((x0, x1, rows[span.task] + 0.3, f"#{span.item}", WORKING_COLOR))
         ax.add_collection(
-            _polygons(verts, facecolors=WORKING_COLOR, edgecolors="none", alpha=0.85,
-                           zorder=3, label="working on an item (get → task_done)"),
-            autolim=False)
-        handles.append(Patch(facecolor=WORKING_COLOR, alpha=0.85,
-                             label="working on an item (get → task_done)"))
+            _polygons(
+                verts,
+                facecolors=WORKING_COLOR,
+                edgecolors="none",
+                alpha=0.85,
+                zorder=3,
+                label="working on an item (get → task_done)",
+            ),
+            autolim=False,
+        )
+        handles.append(
+            Patch(facecolor=WORKING_COLOR, alpha=0.85, label="working on an item (get → task_done)")
+        )
     if not crowded:
         _label_bars(ax, labels, positions.end)
-    _mark_open_spans(ax, [s for s in spans if s.open and s.end_seq is None], positions, rows,
-                     handles, crowded)
+    _mark_open_spans(
+        ax, [s for s in spans if s.open and s.end_seq is None], positions, rows, handles, crowded
+    )
 
 
 def _lanes_with_several_primitives(spans: list[Span]) -> set[str]:
@@ -222,8 +263,7 @@ def _lanes_with_several_primitives(spans: list[Span]) -> set[str]:
     return {task for task, primitives in used.items() if len(primitives) > 1}
 
 
-def _label_bars(ax: Axes, labels: list[tuple[float, float, float, str, str]],
-                end: float) -> None:
+def _label_bars(ax: Axes, labels: list[tuple[float, float, float, str, str]], end: float) -> None:
     """Text inside (or, for item numbers, just below) bars wide enough to hold it,
     never over another label of the same lane (the first placed, leftmost, wins)."""
     if end <= 0:
@@ -240,24 +280,53 @@ def _label_bars(ax: Axes, labels: list[tuple[float, float, float, str, str]],
         ):
             continue
         placed.setdefault(y, []).append((start, start + width))
-        ax.text(start, y, text, fontsize="x-small", color=color, va="center", ha="left",
-                zorder=7, clip_on=True)
+        ax.text(
+            start,
+            y,
+            text,
+            fontsize="x-small",
+            color=color,
+            va="center",
+            ha="left",
+            zorder=7,
+            clip_on=True,
+        )
 
 
-def _mark_open_spans(ax: Axes, spans: list[Span], positions: Axis, rows: dict[str, int],
-                     handles: list[Any], crowded: bool) -> None:
+def _mark_open_spans(
+    ax: Axes,
+    spans: list[Span],
+    positions: Axis,
+    rows: dict[str, int],
+    handles: list[Any],
+    crowded: bool,
+) -> None:
     from matplotlib.lines import Line2D
 
     if not spans:
         return
-    ax.scatter([positions.end] * len(spans), [rows[s.task] for s in spans], marker=">",
-               s=12 if crowded else 40, color="#000000", zorder=5, label="still open at the end")
-    handles.append(Line2D([], [], marker=">", linestyle="", color="#000000",
-                          label="still open at the end"))
+    ax.scatter(
+        [positions.end] * len(spans),
+        [rows[s.task] for s in spans],
+        marker=">",
+        s=12 if crowded else 40,
+        color="#000000",
+        zorder=5,
+        label="still open at the end",
+    )
+    handles.append(
+        Line2D([], [], marker=">", linestyle="", color="#000000", label="still open at the end")
+    )
 
 
-def draw_markers(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, int],
-                 handles: list[Any], crowded: bool) -> None:
+def draw_markers(
+    ax: Axes,
+    timeline: Timeline,
+    positions: Axis,
+    rows: dict[str, int],
+    handles: list[Any],
+    crowded: bool,
+) -> None:
     """One scatter per kind of point event present."""
     from matplotlib.lines import Line2D
 
@@ -277,16 +346,38 @@ def draw_markers(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, 
         edges: dict[str, Any] = (
             {"edgecolors": "black", "linewidths": 0.4} if filled else {"linewidths": 1.5}
         )
-        ax.scatter([positions.x(e.seq) for e in chosen], [rows[e.task] for e in chosen],
-                   marker=marker, s=size * (1.0 if filled else 2.0), color=color, zorder=6,
-                   label=label, **edges)
-        handles.append(Line2D([], [], marker=marker, linestyle="", color=color,
-                              markeredgecolor="black" if filled else color,
-                              markeredgewidth=0.4 if filled else 1.5, label=label))
+        ax.scatter(
+            [positions.x(e.seq) for e in chosen],
+            [rows[e.task] for e in chosen],
+            marker=marker,
+            s=size * (1.0 if filled else 2.0),
+            color=color,
+            zorder=6,
+            label=label,
+            **edges,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker=marker,
+                linestyle="",
+                color=color,
+                markeredgecolor="black" if filled else color,
+                markeredgewidth=0.4 if filled else 1.5,
+                label=label,
+            )
+        )
 
 
-def draw_arrows(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, int],
-                handles: list[Any], crowded: bool) -> None:
+def draw_arrows(
+    ax: Axes,
+    timeline: Timeline,
+    positions: Axis,
+    rows: dict[str, int],
+    handles: list[Any],
+    crowded: bool,
+) -> None:
     """One Quiver per cause: from each wake (waker's lane) to the resume it caused."""
     from matplotlib.lines import Line2D
 
@@ -312,28 +403,55 @@ def draw_arrows(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, i
         if curved:
             _curved_arrows(ax, x, y, u, v, color, label)
         else:
-            ax.quiver(x, y, u, v, angles="xy", scale_units="xy", scale=1, color=color,
-                      units="dots", width=0.6 if crowded else 1.3,
-                      headwidth=4 if crowded else 5, headlength=5 if crowded else 7,
-                      headaxislength=4.5 if crowded else 6, minlength=0, zorder=4, label=label)
+            ax.quiver(
+                x,
+                y,
+                u,
+                v,
+                angles="xy",
+                scale_units="xy",
+                scale=1,
+                color=color,
+                units="dots",
+                width=0.6 if crowded else 1.3,
+                headwidth=4 if crowded else 5,
+                headlength=5 if crowded else 7,
+                headaxislength=4.5 if crowded else 6,
+                minlength=0,
+                zorder=4,
+                label=label,
+            )
         handles.append(Line2D([], [], color=color, marker=">", markersize=4, label=label))
 
 
-def _curved_arrows(ax: Axes, x: list[float], y: list[float], u: list[float], v: list[float],
-                   color: str, label: str) -> None:
+def _curved_arrows(
+    ax: Axes, x: list[float], y: list[float], u: list[float], v: list[float], color: str, label: str
+) -> None:
     """Slightly bent arrows: wakes in a regular staircase have the same slope, and
     straight arrows would then lie on one line; arcs cross instead."""
     from matplotlib.patches import FancyArrowPatch
 
     for x0, y0, dx, dy in zip(x, y, u, v):
-        ax.add_patch(FancyArrowPatch((x0, y0), (x0 + dx, y0 + dy),
-                                     connectionstyle="arc3,rad=0.12", arrowstyle="-|>",
-                                     mutation_scale=9, color=color, linewidth=1.0,
-                                     shrinkA=0, shrinkB=1, zorder=4, label=label))
+        ax.add_patch(
+            FancyArrowPatch(
+                (x0, y0),
+                (x0 + dx, y0 + dy),
+                connectionstyle="arc3,rad=0.12",
+                arrowstyle="-|>",
+                mutation_scale=9,
+                color=color,
+                linewidth=1.0,
+                shrinkA=0,
+                shrinkB=1,
+                zorder=4,
+                label=label,
+            )
+        )
 
 
-def draw_item_flows(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, int],
-                    handles: list[Any]) -> None:
+def draw_item_flows(
+    ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, int], handles: list[Any]
+) -> None:
     """A dotted line from each put to the get of the same item."""
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
@@ -346,13 +464,23 @@ def draw_item_flows(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[st
     if not segments:
         return
     label = "item: put → get"
-    ax.add_collection(LineCollection(segments, colors="#56B4E9", linestyles=":", linewidths=1.0,
-                                     zorder=3.5, label=label), autolim=False)
+    ax.add_collection(
+        LineCollection(
+            segments, colors="#56B4E9", linestyles=":", linewidths=1.0, zorder=3.5, label=label
+        ),
+        autolim=False,
+    )
     handles.append(Line2D([], [], color="#56B4E9", linestyle=":", label=label))
 
 
-def draw_deadlocks(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str, int],
-                   handles: list[Any], crowded: bool) -> float:
+def draw_deadlocks(
+    ax: Axes,
+    timeline: Timeline,
+    positions: Axis,
+    rows: dict[str, int],
+    handles: list[Any],
+    crowded: bool,
+) -> float:
     """The deadlock line, a cross per stuck lane and the cycle's arrows; returns the
     rightmost x used (room is left right of the line for the arrows)."""
     from matplotlib.lines import Line2D
@@ -369,29 +497,63 @@ def draw_deadlocks(ax: Axes, timeline: Timeline, positions: Axis, rows: dict[str
         x = positions.x(deadlock.seq)
         ax.axvline(x, color=DEADLOCK_COLOR, linestyle="--", linewidth=1.2, zorder=1)
         stuck = [t for t in deadlock.tasks if t in rows]
-        ax.scatter([x] * len(stuck), [rows[t] for t in stuck], marker="X", s=70,
-                   color=DEADLOCK_COLOR, edgecolors="black", linewidths=0.5, zorder=8,
-                   label=_STUCK)
+        ax.scatter(
+            [x] * len(stuck),
+            [rows[t] for t in stuck],
+            marker="X",
+            s=70,
+            color=DEADLOCK_COLOR,
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=8,
+            label=_STUCK,
+        )
         cycle_edges = set(zip(deadlock.cycle, deadlock.cycle[1:]))
         for task, primitive, holder in deadlock.edges:
             if (task, holder) not in cycle_edges or task not in rows or holder not in rows:
                 continue
             drew_cycle = True
             start, end = (x + room * 0.12, rows[task]), (x + room * 0.12, rows[holder])
-            arrow = FancyArrowPatch(start, end, connectionstyle="arc3,rad=-0.4",
-                                    arrowstyle="-|>", mutation_scale=12, color=DEADLOCK_COLOR,
-                                    linewidth=1.5, zorder=8, shrinkA=4, shrinkB=4, label=_CYCLE)
+            arrow = FancyArrowPatch(
+                start,
+                end,
+                connectionstyle="arc3,rad=-0.4",
+                arrowstyle="-|>",
+                mutation_scale=12,
+                color=DEADLOCK_COLOR,
+                linewidth=1.5,
+                zorder=8,
+                shrinkA=4,
+                shrinkB=4,
+                label=_CYCLE,
+            )
             ax.add_patch(arrow)
             if primitive and not crowded:
                 label = f"{task} waits for\n{timeline.describe(primitive)}"
-                ax.annotate(label, xy=start, xytext=(14, 0), textcoords="offset points",
-                            fontsize="x-small", color=DEADLOCK_COLOR, va="center", zorder=8)
+                ax.annotate(
+                    label,
+                    xy=start,
+                    xytext=(14, 0),
+                    textcoords="offset points",
+                    fontsize="x-small",
+                    color=DEADLOCK_COLOR,
+                    va="center",
+                    zorder=8,
+                )
         right = max(right, x + room)
-    handles.append(Line2D([], [], color=DEADLOCK_COLOR, linestyle="--", marker="X",
-                          markeredgecolor="black", label=_STUCK))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=DEADLOCK_COLOR,
+            linestyle="--",
+            marker="X",
+            markeredgecolor="black",
+            label=_STUCK,
+        )
+    )
     if drew_cycle:
-        handles.append(Line2D([], [], color=DEADLOCK_COLOR, marker=">", markersize=5,
-                              label=_CYCLE))
+        handles.append(Line2D([], [], color=DEADLOCK_COLOR, marker=">", markersize=5, label=_CYCLE))
     return right
 
 
@@ -402,18 +564,24 @@ def set_ticks(ax: Axes, positions: Axis) -> None:
     step = min((b - a for a, b in itertools.pairwise(seconds) if b > a), default=None)
     ax.set_xticks([x for x, _ in ticks], [format_seconds(s, step) for s in seconds])
     if positions.mode != "time":
-        minor = [
-            instant.start + k * positions.step_width
-            for instant in positions.expanded_instants()
-            for k in range(instant.steps)
-        ] if positions.mode == "causal" else []
+        minor = (
+            [
+                instant.start + k * positions.step_width
+                for instant in positions.expanded_instants()
+                for k in range(instant.steps)
+            ]
+            if positions.mode == "causal"
+            else []
+        )
         if len(minor) <= _MAX_MINOR_TICKS:
             ax.set_xticks(minor, minor=True)
-    ax.set_xlabel({
-        "causal": "time (s); shaded: one instant, its events spread out in causal order",
-        "time": "time (s)",
-        "steps": "causal steps (time not to scale); labels read time (s)",
-    }[positions.mode])
+    ax.set_xlabel(
+        {
+            "causal": "time (s); shaded: one instant, its events spread out in causal order",
+            "time": "time (s)",
+            "steps": "causal steps (time not to scale); labels read time (s)",
+        }[positions.mode]
+    )
 
 
 def draw_counts(ax: Axes, timeline: Timeline, positions: Axis) -> None:
@@ -423,14 +591,26 @@ def draw_counts(ax: Axes, timeline: Timeline, positions: Axis) -> None:
     colors = itertools.cycle(_SERIES_COLORS)
     waiting, sizes = _count_series(timeline, positions)
     for primitive, points in waiting.items():
-        ax.step([x for x, _ in points], [n for _, n in points], where="post",
-                color=next(colors), linewidth=1.6,
-                label=f"tasks waiting: {timeline.describe(primitive)}")
+        ax.step(
+            [x for x, _ in points],
+            [n for _, n in points],
+            where="post",
+            color=next(colors),
+            linewidth=1.6,
+            label=f"tasks waiting: {timeline.describe(primitive)}",
+        )
     for primitive, points in sizes.items():
         color = next(colors)
         xs, ys = [x for x, _ in points], [n for _, n in points]
-        ax.fill_between(xs, ys, step="post", color=color, alpha=0.25, linewidth=0,
-                        label=f"queue size: {timeline.describe(primitive)}")
+        ax.fill_between(
+            xs,
+            ys,
+            step="post",
+            color=color,
+            alpha=0.25,
+            linewidth=0,
+            label=f"queue size: {timeline.describe(primitive)}",
+        )
         ax.step(xs, ys, where="post", color=color, linewidth=0.8, linestyle="--")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("count")

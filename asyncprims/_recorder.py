@@ -139,9 +139,11 @@ def _ended_by_timeout() -> bool:
                 scope = held if isinstance(held, _Timeout) else getattr(held, "__self__", None)
                 if isinstance(scope, _Timeout) and scope.expired():
                     return True
-                if (following is None and held is not coro
-                        and (getattr(held, "cr_running", False)
-                             or getattr(held, "gi_running", False))):
+                if (
+                    following is None
+                    and held is not coro
+                    and (getattr(held, "cr_running", False) or getattr(held, "gi_running", False))
+                ):
                     following = held  # the coroutine it awaits, running too
             coro = following
     if WAIT_FOR_USES_INNER_TASK:
@@ -165,7 +167,12 @@ def _ended_by_timeout() -> bool:
 #: detail)`` with its trailing defaults left out (a 4-item tuple costs about
 #: 50 ns less to make than an 8-item one); ``_PADDING[len(row)]`` restores them.
 _PADDING: dict[int, tuple[Any, ...]] = {
-    4: (None, None, None, ""), 5: (None, None, ""), 6: (None, ""), 7: ("",), 8: ()}
+    4: (None, None, None, ""),
+    5: (None, None, ""),
+    6: (None, ""),
+    7: ("",),
+    8: (),
+}
 
 
 class _Rows(list):  # type: ignore[type-arg]
@@ -235,8 +242,7 @@ class Recorder:
         #: loop (None until then); any asyncprims.run() (its loop has a clock of
         #: its own) or a first loop with another clock makes it False for good.
         loop = _get_running_loop()
-        self._plain_clock: bool | None = (
-            None if loop is None else type(loop).time is _BASE_TIME)
+        self._plain_clock: bool | None = None if loop is None else type(loop).time is _BASE_TIME
         self._runs: list[bool] = []
 
     # -- bookkeeping -------------------------------------------------------------
@@ -295,9 +301,17 @@ class Recorder:
             self._plain_clock = plain
         return _monotonic() if plain else loop.time()
 
-    def _add(self, lab: _Label, name: str, now: float, action: str, detail: str = "",
-             target: str | None = None, cause: int | None = None,
-             value: float | None = None) -> None:
+    def _add(
+        self,
+        lab: _Label,
+        name: str,
+        now: float,
+        action: str,
+        detail: str = "",
+        target: str | None = None,
+        cause: int | None = None,
+        value: float | None = None,
+    ) -> None:
         """Store one row (the busy methods below append theirs inline)."""
         self._rows.append((now, name, lab, action, value, target, cause, detail))
 
@@ -317,8 +331,7 @@ class Recorder:
     #     name = task.get_name(); now = _monotonic() if self._plain_clock else self._now(task)
     # with _where() for the rare event outside any task.
 
-    def instant(self, prim: Any, action: str, detail: str = "",
-                value: float | None = None) -> None:
+    def instant(self, prim: Any, action: str, detail: str = "", value: float | None = None) -> None:
         """A point event (set, clear, notify, put, get, ...); dropped for internals."""
         lab = prim._trace_label
         if lab is None or lab[5] is not self._token:
@@ -330,8 +343,11 @@ class Recorder:
             else:
                 name = task.get_name()
                 now = _monotonic() if self._plain_clock else self._now(task)
-            self._rows.append((now, name, lab, action, value, None, None, detail) if detail
-                              else (now, name, lab, action, value))
+            self._rows.append(
+                (now, name, lab, action, value, None, None, detail)
+                if detail
+                else (now, name, lab, action, value)
+            )
 
     def wait(self, prim: Any, fut: Any, operation: str, task: Any = None) -> None:
         """The running task (``task``, when the caller has it) blocks on ``prim``
@@ -403,8 +419,11 @@ class Recorder:
             lab = self._label(prim)
         name, now = _where()
         woken = waiting[1]
-        self._rows.append((now, name, lab, action) if woken is None
-                          else (now, name, lab, action, None, None, woken, "after wake-up"))
+        self._rows.append(
+            (now, name, lab, action)
+            if woken is None
+            else (now, name, lab, action, None, None, woken, "after wake-up")
+        )
 
     def acquired(self, prim: Any, task: Any = None) -> None:
         """The running task (``task``, when the caller has it) now holds ``prim``."""
@@ -498,8 +517,11 @@ class Recorder:
             cause = same.popleft()
             if same:
                 items[id(item)] = same
-        self._rows.append((now, name, lab, "get", size) if cause is None
-                          else (now, name, lab, "get", size, None, cause))
+        self._rows.append(
+            (now, name, lab, "get", size)
+            if cause is None
+            else (now, name, lab, "get", size, None, cause)
+        )
 
     def forget_items(self, queue: Any) -> None:
         """``queue`` dropped its items without a get (``shutdown(immediate=True)``)."""
@@ -507,9 +529,7 @@ class Recorder:
         if lab is not None:
             lab[4].clear()
 
-    def deadlock(
-        self, now: float, edges: Iterable[tuple[str, Any, str, str | None, bool]]
-    ) -> None:
+    def deadlock(self, now: float, edges: Iterable[tuple[str, Any, str, str | None, bool]]) -> None:
         """Record a deadlock found at loop time ``now``: ``(task name, primitive or
         None, operation, task it waits for or None, part of the cycle)`` per
         wait-for edge."""
@@ -564,8 +584,10 @@ class Recorder:
         start = rows.dropped + first
         pad = _PADDING
         return [
-            TraceEvent(start + index, now, name, lab[0], lab[1], action, detail, target,
-                       cause, value)
-            for index, (now, name, lab, action, value, target, cause, detail)
-            in enumerate(row + pad[len(row)] for row in (rows[first:] if first else rows))
+            TraceEvent(
+                start + index, now, name, lab[0], lab[1], action, detail, target, cause, value
+            )
+            for index, (now, name, lab, action, value, target, cause, detail) in enumerate(
+                row + pad[len(row)] for row in (rows[first:] if first else rows)
+            )
         ]

@@ -107,7 +107,9 @@ def signal_primitives(events: list[TraceEvent]) -> set[str]:
     return {
         e.primitive
         for e in events
-        if e.action == "release" and e.kind in SEMAPHORE_KINDS and e.target != e.task
+        if e.action == "release"
+        and e.kind in SEMAPHORE_KINDS
+        and e.target != e.task
         and e.task != "callback"  # a timer giving a task's permit back ends that hold
     }
 
@@ -134,8 +136,12 @@ def signal_marks(events: list[TraceEvent], signals: set[str]) -> dict[int, str]:
     return marks
 
 
-def pair_spans(events: list[TraceEvent], origin: float, items: dict[int, int],
-               signals: frozenset[str] | set[str] = frozenset()) -> list[Span]:
+def pair_spans(
+    events: list[TraceEvent],
+    origin: float,
+    items: dict[int, int],
+    signals: frozenset[str] | set[str] = frozenset(),
+) -> list[Span]:
     """Pair wait/ending, acquire/release and get/task_done events into spans
     (module docstring); on the ``signals`` semaphores a hold is only what a task
     took and released itself."""
@@ -200,9 +206,19 @@ def pair_spans(events: list[TraceEvent], origin: float, items: dict[int, int],
             opened = holds.get(key)  # only the releaser's own permit ends a hold
             if opened:
                 start = opened.pop()
-                spans.append(Span(event.task, event.primitive, "holding",
-                                  start.time - origin, event.time - origin, "",
-                                  kind=event.kind, start_seq=start.seq, end_seq=event.seq))
+                spans.append(
+                    Span(
+                        event.task,
+                        event.primitive,
+                        "holding",
+                        start.time - origin,
+                        event.time - origin,
+                        "",
+                        kind=event.kind,
+                        start_seq=start.seq,
+                        end_seq=event.seq,
+                    )
+                )
         elif action == "release" and event.target is not None:
             opened = holds.get((event.target, event.primitive))
             if not opened:

@@ -173,8 +173,9 @@ def render_chart(
     if timeline.dropped:
         lines.append(f"note: {timeline.dropped} earlier events were dropped (max_events)")
     if timeline.mixed_clocks:
-        lines.append("note: runs on different clocks share this axis (one trace per run keeps "
-                     "times apart)")
+        lines.append(
+            "note: runs on different clocks share this axis (one trace per run keeps times apart)"
+        )
     if details:
         lines += _details(timeline, width)
     return "\n".join(lines)
@@ -276,8 +277,7 @@ def _ruler(positions: Axis, grid: _Grid) -> tuple[str, list[tuple[int, float]]]:
     # instants are labelled as long as their labels fit.
     time_columns = columns * positions.duration / positions.end if positions.end > 0 else 0
     max_ticks = max(2, int(time_columns // 10) + 1)
-    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap,
-                                      max_instants=columns // 8):
+    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap, max_instants=columns // 8):
         c = grid.column(x)
         if all(c != other for other, _ in ticks):
             ticks.append((c, seconds))
@@ -345,7 +345,8 @@ def _details(timeline: Timeline, width: int) -> list[str]:
         rows = list(got.items())
         for (task, primitive), numbers in rows[:_DETAIL_LINES]:
             text = f"  {task} <- {timeline.describe(primitive)}: " + " ".join(
-                f"#{n}" for n in numbers)
+                f"#{n}" for n in numbers
+            )
             lines.append(_fit(text, width))
         if len(rows) > _DETAIL_LINES:
             lines.append(f"  ... {len(rows) - _DETAIL_LINES} more (Timeline.item_flows())")

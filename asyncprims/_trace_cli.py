@@ -46,8 +46,16 @@ __all__ = ["main"]
 
 PROG = "python -m asyncprims trace"
 #: Options that take a value (the split below must skip it).
-_VALUED = ("-o", "--output", "--plot", "--max-events", "--max-lanes", "--width",
-           "--watchdog", "--summary-rows")
+_VALUED = (
+    "-o",
+    "--output",
+    "--plot",
+    "--max-events",
+    "--max-lanes",
+    "--width",
+    "--watchdog",
+    "--summary-rows",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,26 +66,50 @@ def _parser() -> argparse.ArgumentParser:
         "asyncprims' and a trace on; at exit write a Chrome trace and print who waited for "
         "what (on stderr).",
     )
-    parser.add_argument("-o", "--output", default="asyncprims-trace.json", metavar="FILE.json",
-                        help="Chrome trace-event file to write (default: %(default)s); "
-                        "open it in Perfetto")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="asyncprims-trace.json",
+        metavar="FILE.json",
+        help="Chrome trace-event file to write (default: %(default)s); open it in Perfetto",
+    )
     parser.add_argument("--text", action="store_true", help="also print the text timeline")
     parser.add_argument("--width", type=int, default=100, help="text timeline width")
     parser.add_argument("--plot", metavar="FILE.png", help="also save the chart (needs matplotlib)")
-    parser.add_argument("--max-lanes", type=int, metavar="N",
-                        help="show at most N tasks in the text timeline and the chart")
-    parser.add_argument("--summary-rows", type=int, default=40, metavar="N",
-                        help="print at most N rows of the per-task summary (0: all; "
-                        "default %(default)s)")
-    parser.add_argument("--max-events", type=int, metavar="N",
-                        help="keep only the newest N events (a ring buffer, for long runs)")
-    parser.add_argument("--watchdog", type=float, metavar="SECONDS",
-                        help="print the blocked-task report when a wait for a lock or "
-                        "semaphore makes no progress for SECONDS")
-    parser.add_argument("--detect-cycles", action="store_true",
-                        help="log at once any wait that closes a wait-for cycle")
-    parser.add_argument("--signal", action="store_true",
-                        help="print the blocked-task report on SIGUSR1 (POSIX)")
+    parser.add_argument(
+        "--max-lanes",
+        type=int,
+        metavar="N",
+        help="show at most N tasks in the text timeline and the chart",
+    )
+    parser.add_argument(
+        "--summary-rows",
+        type=int,
+        default=40,
+        metavar="N",
+        help="print at most N rows of the per-task summary (0: all; default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-events",
+        type=int,
+        metavar="N",
+        help="keep only the newest N events (a ring buffer, for long runs)",
+    )
+    parser.add_argument(
+        "--watchdog",
+        type=float,
+        metavar="SECONDS",
+        help="print the blocked-task report when a wait for a lock or "
+        "semaphore makes no progress for SECONDS",
+    )
+    parser.add_argument(
+        "--detect-cycles",
+        action="store_true",
+        help="log at once any wait that closes a wait-for cycle",
+    )
+    parser.add_argument(
+        "--signal", action="store_true", help="print the blocked-task report on SIGUSR1 (POSIX)"
+    )
     parser.add_argument("-m", dest="module", metavar="module", help="run a module as a script")
     return parser
 
@@ -97,7 +129,7 @@ def parse(argv: Sequence[str]) -> _Target:
     while index < len(argv):
         arg = argv[index]
         if arg == "--":
-            ours, rest = argv[:index], argv[index + 1:]
+            ours, rest = argv[:index], argv[index + 1 :]
             break
         if arg == "-m" or (arg.startswith("-m") and not arg.startswith("--")):
             end = index + (2 if arg == "-m" else 1)
@@ -256,11 +288,21 @@ def _primitive_table(timeline: Timeline) -> str:
     table = [("primitive", "tasks waiting", "waits", "total wait", "longest wait", "total held")]
     ranked = sorted(rows.items(), key=lambda item: -item[1][2])
     for label, (tasks, waits, total, longest, held) in ranked:
-        table.append((timeline.describe(label), str(len(tasks)), str(waits), f"{total:.3f}",
-                      f"{longest:.3f}", f"{held:.3f}"))
+        table.append(
+            (
+                timeline.describe(label),
+                str(len(tasks)),
+                str(waits),
+                f"{total:.3f}",
+                f"{longest:.3f}",
+                f"{held:.3f}",
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(6)]
-    lines = ["  ".join([row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in range(1, 6)])
-             for row in table]
+    lines = [
+        "  ".join([row[0].ljust(widths[0])] + [row[i].rjust(widths[i]) for i in range(1, 6)])
+        for row in table
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -274,13 +316,18 @@ def _report(timeline: Timeline, options: argparse.Namespace) -> None:
     err = sys.stderr
     events = timeline.events
     dropped = f" (the oldest {timeline.dropped:,} dropped)" if timeline.dropped else ""
-    print(f"\n=== asyncprims trace: {len(events):,} events{dropped}, "
-          f"{_count(len(timeline.tasks), 'task')}, "
-          f"{_count(len(timeline.primitive_kinds()), 'primitive')} ===",
-          file=err)
+    print(
+        f"\n=== asyncprims trace: {len(events):,} events{dropped}, "
+        f"{_count(len(timeline.tasks), 'task')}, "
+        f"{_count(len(timeline.primitive_kinds()), 'primitive')} ===",
+        file=err,
+    )
     if not events:
-        print("no waiting or holding recorded: the program created no asyncio primitive "
-              "after the swap, or created them in threads", file=err)
+        print(
+            "no waiting or holding recorded: the program created no asyncio primitive "
+            "after the swap, or created them in threads",
+            file=err,
+        )
     else:
         print(_primitive_table(timeline), file=err)
         print(file=err)
@@ -288,8 +335,11 @@ def _report(timeline: Timeline, options: argparse.Namespace) -> None:
         limit = options.summary_rows
         if limit and len(lines) > limit + 3:
             hidden = len(lines) - limit - 3
-            lines = [*lines[: limit + 2], f"... {hidden} more rows (--summary-rows 0 shows all)",
-                     lines[-1]]
+            lines = [
+                *lines[: limit + 2],
+                f"... {hidden} more rows (--summary-rows 0 shows all)",
+                lines[-1],
+            ]
         print("\n".join(lines), file=err)
     if options.text and events:
         print(file=err)
@@ -335,8 +385,11 @@ def main(argv: Sequence[str]) -> int:
     if not os.path.isdir(output_dir):
         _parser().error(f"-o {options.output}: directory {output_dir} does not exist")
     if target.script is not None and not os.path.exists(target.script):
-        print(f"{PROG}: can't open file {os.path.abspath(target.script)!r}: "
-              "[Errno 2] No such file or directory", file=sys.stderr)
+        print(
+            f"{PROG}: can't open file {os.path.abspath(target.script)!r}: "
+            "[Errno 2] No such file or directory",
+            file=sys.stderr,
+        )
         return 2
 
     from . import _cycles, _watchdog, patching

@@ -98,8 +98,10 @@ class WaiterQueue:
         tried first; ``pop`` with a default (the stored values are all None)
         avoids raising and catching ``KeyError`` on the way.
         """
-        if (self._settled.pop(fut, _ABSENT) is _ABSENT
-                and self._pending.pop(fut, _ABSENT) is _ABSENT):
+        if (
+            self._settled.pop(fut, _ABSENT) is _ABSENT
+            and self._pending.pop(fut, _ABSENT) is _ABSENT
+        ):
             raise ValueError("WaiterQueue.remove(x): x not in queue")
 
     def discard(self, fut: Any) -> None:

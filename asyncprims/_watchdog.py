@@ -236,8 +236,10 @@ class SignalReport:
         self.reports += 1
         header = f"asyncprims: report on signal {signal.Signals(signum).name}"
         writer = threading.Thread(
-            target=_write, args=(f"{header}\n{text}", self.file),
-            name="asyncprims-signal-report", daemon=True,
+            target=_write,
+            args=(f"{header}\n{text}", self.file),
+            name="asyncprims-signal-report",
+            daemon=True,
         )
         writer.start()
         previous = self._previous

@@ -65,8 +65,9 @@ class Barrier(Primitive):
         return self._repr_with(extra)
 
     def statistics(self) -> BarrierStatistics:
-        return BarrierStatistics(self._parties, self.n_waiting, self._state.value,
-                                 len(self._cond._waiters))
+        return BarrierStatistics(
+            self._parties, self.n_waiting, self._state.value, len(self._cond._waiters)
+        )
 
     async def __aenter__(self) -> int:
         return await self.wait()
@@ -82,7 +83,8 @@ class Barrier(Primitive):
         """
         async with self._cond:
             await self._cond.wait_for(
-                lambda: self._state not in (_State.DRAINING, _State.RESETTING))
+                lambda: self._state not in (_State.DRAINING, _State.RESETTING)
+            )
             if self._state is _State.BROKEN:
                 raise BrokenBarrierError("Barrier aborted")
             try:

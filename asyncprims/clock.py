@@ -200,8 +200,11 @@ def _run_on(
             loop._retrieve_interrupts()
             # Only the cancellation the SIGINT caused becomes KeyboardInterrupt;
             # an error the main task raised while being cancelled propagates.
-            if (interrupts.count and isinstance(error, asyncio.CancelledError)
-                    and _interrupt_cancelled(main)):
+            if (
+                interrupts.count
+                and isinstance(error, asyncio.CancelledError)
+                and _interrupt_cancelled(main)
+            ):
                 raise KeyboardInterrupt() from None
             raise
     finally:

@@ -103,9 +103,11 @@ class Lock(_ContextManagerMixin, Primitive):
 
     def statistics(self) -> LockStatistics:
         owner = self._owner
-        return LockStatistics(self._locked,
-                              owner() if owner is not None and self._locked else None,
-                              len(self._waiters or ()))
+        return LockStatistics(
+            self._locked,
+            owner() if owner is not None and self._locked else None,
+            len(self._waiters or ()),
+        )
 
     async def __aenter__(self) -> None:
         # acquire()'s uncontended path, inline: it saves creating and running the
@@ -113,8 +115,12 @@ class Lock(_ContextManagerMixin, Primitive):
         # Only while acquire is Lock.acquire on the class and not set on the
         # instance, so an override, a mixin, a mock patch or an instance patch
         # always runs, as in asyncio.
-        if (not self._locked and self._waiters is None
-                and type(self).acquire is _ACQUIRE and "acquire" not in self._attributes):
+        if (
+            not self._locked
+            and self._waiters is None
+            and type(self).acquire is _ACQUIRE
+            and "acquire" not in self._attributes
+        ):
             self._locked = True
             if CHEAP_RUNNING_LOOP:
                 try:
@@ -140,7 +146,8 @@ class Lock(_ContextManagerMixin, Primitive):
         """Wait until the lock is free and no earlier waiter is queued, then take it."""
         waiters = self._waiters
         if not self._locked and (
-            waiters is None or (not waiters._pending and not waiters._settled)
+            waiters is None
+            or (not waiters._pending and not waiters._settled)
             or waiters.all_cancelled()
         ):
             self._locked = True
@@ -202,8 +209,11 @@ class Lock(_ContextManagerMixin, Primitive):
             raise RuntimeError("Lock is not acquired.")
         self._locked = False
         waiters = self._waiters
-        fut = (self._wake_up_first()
-               if waiters is not None and waiters._pending and not waiters._settled else None)
+        fut = (
+            self._wake_up_first()
+            if waiters is not None and waiters._pending and not waiters._settled
+            else None
+        )
         if tracing:
             rec = current_recorder()
             if rec is not None:
@@ -416,7 +426,6 @@ class Condition(_ContextManagerMixin, Primitive):
             if how == "notify":
                 rec.instant(self, "notify", f"n={n}", value=len(woken))
             rec.wake_many(self, woken, how)
-
 
 
 _ACQUIRE = Lock.acquire

@@ -150,18 +150,23 @@ def _conflict(item: pytest.Function) -> str | None:
     explicit = _explicit_markers(item)
     both = sorted(explicit & set(_OTHER_MARKERS))
     if both:
-        return (f"{item.nodeid} is marked both '{MARKER}' and '{both[0]}': "
-                f"choose one plugin to run it")
+        return (
+            f"{item.nodeid} is marked both '{MARKER}' and '{both[0]}': choose one plugin to run it"
+        )
     if "anyio_backend" in item.fixturenames:
-        return (f"{item.nodeid} is marked '{MARKER}', but anyio_mode = auto makes anyio "
-                f"run it too: set anyio_mode to strict, or drop the '{MARKER}' marker")
+        return (
+            f"{item.nodeid} is marked '{MARKER}', but anyio_mode = auto makes anyio "
+            f"run it too: set anyio_mode to strict, or drop the '{MARKER}' marker"
+        )
     marker = item.get_closest_marker(MARKER)
     if marker is not None:
         unknown = sorted(set(marker.kwargs) - set(_MARKER_OPTIONS))
         if marker.args or unknown:
-            return (f"{item.nodeid}: @pytest.mark.{MARKER} takes only keyword arguments "
-                    f"{', '.join(_MARKER_OPTIONS)}; got {', '.join(map(repr, marker.args))}"
-                    f"{', ' if marker.args and unknown else ''}{', '.join(unknown)}")
+            return (
+                f"{item.nodeid}: @pytest.mark.{MARKER} takes only keyword arguments "
+                f"{', '.join(_MARKER_OPTIONS)}; got {', '.join(map(repr, marker.args))}"
+                f"{', ' if marker.args and unknown else ''}{', '.join(unknown)}"
+            )
     return None
 
 
@@ -183,9 +188,7 @@ def _reclaim(item: Any) -> Any:
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_pycollect_makeitem(
-    collector: Any, name: str, obj: object
-) -> Generator[None, Any, None]:
+def pytest_pycollect_makeitem(collector: Any, name: str, obj: object) -> Generator[None, Any, None]:
     """Outermost: take back, from pytest-asyncio's auto mode, the tests that are ours."""
     outcome = yield
     result = outcome.get_result()
@@ -194,9 +197,7 @@ def pytest_pycollect_makeitem(
     items = list(result) if isinstance(result, list | tuple) else [result]
     if not any(isinstance(i, pytest.Function) for i in items):
         return
-    changed = [
-        _reclaim(i) if isinstance(i, pytest.Function) and _is_ours(i) else i for i in items
-    ]
+    changed = [_reclaim(i) if isinstance(i, pytest.Function) and _is_ours(i) else i for i in items]
     outcome.force_result(changed if isinstance(result, list | tuple) else changed[0])
 
 
@@ -222,16 +223,18 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     marker = pyfuncitem.get_closest_marker(MARKER)
     options: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
     options.setdefault("virtual_time", bool(pyfuncitem.config.getini("asyncprims_virtual_time")))
-    if "detect_deadlocks" in options and "detect_deadlocks" not in inspect.signature(
-        asyncprims.run
-    ).parameters:
+    if (
+        "detect_deadlocks" in options
+        and "detect_deadlocks" not in inspect.signature(asyncprims.run).parameters
+    ):
         options.pop("detect_deadlocks")  # an older asyncprims: detection is always on
     arguments = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     try:
         asyncprims.run(pyfuncitem.obj(**arguments), **options)
     except asyncprims.DeadlockError as error:
-        pytest.fail(f"{pyfuncitem.name} deadlocked under asyncprims.run\n{error.report}",
-                    pytrace=False)
+        pytest.fail(
+            f"{pyfuncitem.name} deadlocked under asyncprims.run\n{error.report}", pytrace=False
+        )
     return True
 
 
@@ -258,8 +261,9 @@ def _file_stem(nodeid: str) -> str:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[
-        None, Any, None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[Any]
+) -> Generator[None, Any, None]:
     outcome = yield
     if call.when != "call":
         return
@@ -273,10 +277,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     folder = Path(item.config.getoption("asyncprims_trace"))
     folder.mkdir(parents=True, exist_ok=True)
     stem = _file_stem(item.nodeid)
-    (folder / f"{stem}.json").write_text(json.dumps(timeline.to_chrome_trace()),
-                                         encoding="utf-8")
-    (folder / f"{stem}.txt").write_text(f"{item.nodeid}\n\n{text}\n\n{summary}\n",
-                                        encoding="utf-8")
+    (folder / f"{stem}.json").write_text(json.dumps(timeline.to_chrome_trace()), encoding="utf-8")
+    (folder / f"{stem}.txt").write_text(f"{item.nodeid}\n\n{text}\n\n{summary}\n", encoding="utf-8")
     report = outcome.get_result()
     if report.failed:
         report.sections.append(("asyncprims timeline", text))

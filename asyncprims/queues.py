@@ -124,8 +124,14 @@ class Queue(Primitive, Generic[_T]):
         return self.qsize() >= self._maxsize
 
     def statistics(self) -> QueueStatistics:
-        return QueueStatistics(self.qsize(), self._maxsize, len(self._getters),
-                               len(self._putters), self._unfinished_tasks, self._is_shutdown)
+        return QueueStatistics(
+            self.qsize(),
+            self._maxsize,
+            len(self._getters),
+            len(self._putters),
+            self._unfinished_tasks,
+            self._is_shutdown,
+        )
 
     # Wake-ups.
 

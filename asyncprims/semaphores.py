@@ -73,8 +73,9 @@ class Semaphore(_ContextManagerMixin, Primitive):
         return not waiters.all_cancelled()
 
     def statistics(self) -> SemaphoreStatistics:
-        holders = tuple(task for ref in self._holders
-                        if ref is not None and (task := ref()) is not None)
+        holders = tuple(
+            task for ref in self._holders if ref is not None and (task := ref()) is not None
+        )
         return SemaphoreStatistics(self._value, len(self._waiters), holders)
 
     async def acquire(self) -> Literal[True]:

@@ -435,5 +435,3 @@ def _append_step(points: list[tuple[float, Any]], time: float, value: Any) -> No
         points[-1] = (time, value)
     else:
         points.append((time, value))
-
-

@@ -63,8 +63,15 @@ from ._recorder import MixedClocksWarning, Recorder, TraceEvent
 if TYPE_CHECKING:
     from .timeline import Timeline
 
-__all__ = ["MixedClocksWarning", "Recorder", "TraceEvent", "current_recorder", "label_of",
-           "trace", "tracing"]
+__all__ = [
+    "MixedClocksWarning",
+    "Recorder",
+    "TraceEvent",
+    "current_recorder",
+    "label_of",
+    "trace",
+    "tracing",
+]
 
 WAIT_ENDINGS = frozenset({"resume", "cancel", "timeout"})
 

@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
     run.asyncio = _Side(asyncio, patched=False)  # type: ignore[attr-defined]
     run.PRIMS = _Side(asyncprims, patched=True)
-    print("asyncprims' workloads run with asyncprims.patch() in force, asyncio's without",
-          file=sys.stderr)
+    print(
+        "asyncprims' workloads run with asyncprims.patch() in force, asyncio's without",
+        file=sys.stderr,
+    )
     return run.main(argv)
 
 

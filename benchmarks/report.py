@@ -119,8 +119,11 @@ def render_markdown(rows: list[Row], meta: dict[str, Any]) -> str:
         f"({env['platform']}), {meta['rounds']} interleaved rounds per workload, each in a "
         f"fresh event loop with the garbage collector off; medians. ratio = asyncprims / "
         f"asyncio (below 1 is faster); "
-        + (f"anyio {meta['anyio']} on its asyncio backend." if meta.get("anyio")
-           else "anyio not measured.")
+        + (
+            f"anyio {meta['anyio']} on its asyncio backend."
+            if meta.get("anyio")
+            else "anyio not measured."
+        )
     )
     out = [
         head,

@@ -186,27 +186,45 @@ def run_app(args: argparse.Namespace) -> list[Row]:
         "asyncprims": (lambda: app_workload.run(PRIMS, clients), False),
         "asyncprims traced": (lambda: app_workload.run(PRIMS, clients), True),
     }
-    samples = interleave(variants, args.rounds, {
-        "asyncio": lambda: app_workload.run(asyncio, 10),
-        "asyncprims": lambda: app_workload.run(PRIMS, 10),
-    })
+    samples = interleave(
+        variants,
+        args.rounds,
+        {
+            "asyncio": lambda: app_workload.run(asyncio, 10),
+            "asyncprims": lambda: app_workload.run(PRIMS, 10),
+        },
+    )
     med = {side: median(values) for side, values in samples.items()}
-    name = (f"app: {clients} TCP clients, Semaphore({app_workload.POOL}) pool, "
-            f"{app_workload.WORKERS} queue workers")
+    name = (
+        f"app: {clients} TCP clients, Semaphore({app_workload.POOL}) pool, "
+        f"{app_workload.WORKERS} queue workers"
+    )
     rows = []
-    for side, group, goal in (("asyncprims", "app", None),
-                              ("asyncprims traced", "app", GOAL_APP_TRACED)):
-        row = Row(name if side == "asyncprims" else f"traced: {name}", group, clients, "clients",
-                  samples={"asyncio": samples["asyncio"], side: samples[side]})
-        row.values = {"asyncio": med["asyncio"], "asyncprims": med[side],
-                      "ratio": ratio(med[side], med["asyncio"])}
+    for side, group, goal in (
+        ("asyncprims", "app", None),
+        ("asyncprims traced", "app", GOAL_APP_TRACED),
+    ):
+        row = Row(
+            name if side == "asyncprims" else f"traced: {name}",
+            group,
+            clients,
+            "clients",
+            samples={"asyncio": samples["asyncio"], side: samples[side]},
+        )
+        row.values = {
+            "asyncio": med["asyncio"],
+            "asyncprims": med[side],
+            "ratio": ratio(med[side], med["asyncio"]),
+        }
         if goal is not None:
             row.goal = f"≤{goal}x"
             value = row.values["ratio"]
             row.verdict = verdict(value <= goal if value is not None else None)
         rows.append(row)
-    rows[0].note = (f"{app_workload.REQUESTS} requests per client over localhost TCP through a "
-                    f"pooled connection, each reply hashed and JSON round-tripped by a worker")
+    rows[0].note = (
+        f"{app_workload.REQUESTS} requests per client over localhost TCP through a "
+        f"pooled connection, each reply hashed and JSON round-tripped by a worker"
+    )
     return rows
 
 
@@ -222,13 +240,16 @@ def run_footprint(args: argparse.Namespace) -> list[Row]:
     memory.cells = {"asyncio": f"{theirs:,.0f} B", "asyncprims": f"{ours:,.0f} B"}
     memory.note = "tracemalloc: the task, its frames, the waiter future and the bookkeeping"
     runs = 3 if args.quick else 7
-    base, ours_import = footprint.import_seconds("asyncio", runs), footprint.import_seconds(
-        "asyncprims", runs)
+    base, ours_import = (
+        footprint.import_seconds("asyncio", runs),
+        footprint.import_seconds("asyncprims", runs),
+    )
     imports = Row("import time (cumulative, fresh interpreter)", "footprint")
-    imports.values = {"asyncio": base, "asyncprims": ours_import,
-                      "ratio": ratio(ours_import, base)}
-    imports.note = (f"`python -X importtime`, median of {runs}; asyncprims includes asyncio: "
-                    f"{(ours_import - base) * 1e3:.1f} ms more")
+    imports.values = {"asyncio": base, "asyncprims": ours_import, "ratio": ratio(ours_import, base)}
+    imports.note = (
+        f"`python -X importtime`, median of {runs}; asyncprims includes asyncio: "
+        f"{(ours_import - base) * 1e3:.1f} ms more"
+    )
     return [memory, imports]
 
 
@@ -279,15 +300,19 @@ def run_storm(storm: w.StormWorkload, args: argparse.Namespace) -> list[Row]:
             row.verdict = verdict(speedup >= GOAL_STORM_SPEEDUP if speedup else None)
         rows.append(row)
         if floor is not None:
-            against = Row(f"{storm.name} against its floor [{n:,} waiters]", "storms", n,
-                          "waiters")
-            against.values = {"asyncio": floor, "asyncprims": med["asyncprims"],
-                              "ratio": ratio(med["asyncprims"], floor)}
+            against = Row(f"{storm.name} against its floor [{n:,} waiters]", "storms", n, "waiters")
+            against.values = {
+                "asyncio": floor,
+                "asyncprims": med["asyncprims"],
+                "ratio": ratio(med["asyncprims"], floor),
+            }
             against.goal = f"≤{GOAL_STORM_FLOOR}x"
             value = against.values["ratio"]
             against.verdict = verdict(value <= GOAL_STORM_FLOOR if value is not None else None)
-            against.note = ("asyncio column: the same storm on bare futures, no primitive "
-                            "(cancelling n tasks by itself), in the same interleaved rounds")
+            against.note = (
+                "asyncio column: the same storm on bare futures, no primitive "
+                "(cancelling n tasks by itself), in the same interleaved rounds"
+            )
             rows.append(against)
     exponents = {side: growth_exponent(pts) for side, pts in points.items()}
     span = {
@@ -350,8 +375,10 @@ def run_plot(args: argparse.Namespace) -> list[Row]:
     text.samples = {"asyncprims": text_samples}
     text.values = {"asyncprims": median(text_samples)}
     text.verdict = verdict(median(text_samples) < GOAL_TEXT_SECONDS)
-    text.note = ("Timeline.from_events(events).render_text() of the same trace: pairing the "
-                 "spans, placing the causal axis and rendering, timed together")
+    text.note = (
+        "Timeline.from_events(events).render_text() of the same trace: pairing the "
+        "spans, placing the causal axis and rendering, timed together"
+    )
     return [row, text]
 
 

@@ -80,8 +80,11 @@ async def main(args: argparse.Namespace) -> int:
     ]
     finished, stuck = await asyncio.wait(clients, timeout=args.seconds)
     done = sum(task.result() for task in finished if not task.exception())
-    print(f"{done} transfers done, {len(stuck)} of {len(clients)} clients got no answer "
-          f"within {args.seconds:g} s", flush=True)
+    print(
+        f"{done} transfers done, {len(stuck)} of {len(clients)} clients got no answer "
+        f"within {args.seconds:g} s",
+        flush=True,
+    )
     for task in stuck:
         task.cancel()
     server.close()

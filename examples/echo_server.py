@@ -87,16 +87,21 @@ async def main(args: argparse.Namespace) -> None:
     started = time.monotonic()
     async with listener:
         counts = await asyncio.gather(
-            *(asyncio.create_task(client(port, deadline, n), name=f"client-{n + 1}")
-              for n in range(args.clients))
+            *(
+                asyncio.create_task(client(port, deadline, n), name=f"client-{n + 1}")
+                for n in range(args.clients)
+            )
         )
     elapsed = time.monotonic() - started
     await server.jobs.join()
     for task in workers:
         task.cancel()
     await asyncio.gather(*workers, return_exceptions=True)
-    print(f"{args.clients} clients, {sum(counts)} requests answered in {elapsed:.1f} s, "
-          f"{server.served} served by {args.workers} workers", flush=True)
+    print(
+        f"{args.clients} clients, {sum(counts)} requests answered in {elapsed:.1f} s, "
+        f"{server.served} served by {args.workers} workers",
+        flush=True,
+    )
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -49,7 +49,8 @@ def all_modules() -> list[str]:
     """Every test module of the installed ``test.test_asyncio`` package."""
     package = importlib.import_module("test.test_asyncio")
     return sorted(
-        name for _, name, is_package in pkgutil.iter_modules(package.__path__)
+        name
+        for _, name, is_package in pkgutil.iter_modules(package.__path__)
         if name.startswith("test_") and not is_package
     )
 
@@ -140,7 +141,9 @@ def run_worker(modules: list[str], patched: bool, tests: list[str] | None) -> di
 
 
 def _spawn(
-    modules: list[str], patched: bool, tests: list[str] | None = None,
+    modules: list[str],
+    patched: bool,
+    tests: list[str] | None = None,
     timeout: float = WORKER_TIMEOUT,
 ) -> dict[str, Any]:
     """Run the worker in a fresh interpreter (this one's), return its record.
@@ -155,10 +158,18 @@ def _spawn(
         command.append("--patched")
     if tests:
         command += ["--tests", ",".join(tests)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    completed = subprocess.run(command, env=env, timeout=timeout + 60,
-                               stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    )
+    completed = subprocess.run(
+        command,
+        env=env,
+        timeout=timeout + 60,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     if completed.returncode != 0 or not out.exists():
         raise RuntimeError(f"worker failed ({completed.returncode}):\n{completed.stderr[-4000:]}")
     try:
@@ -187,8 +198,10 @@ def compare(modules: list[str], reruns: int = 2) -> dict[str, Any]:
         module_test = test.split(" ")[0]
         agree = 0
         for _ in range(reruns):
-            again = [_outcome_map(_spawn([], p, [module_test], timeout=300)).get(test)
-                     for p in (False, True)]
+            again = [
+                _outcome_map(_spawn([], p, [module_test], timeout=300)).get(test)
+                for p in (False, True)
+            ]
             agree += again[0] == again[1]
         (flaky if agree else real).append(test)
     return {"unpatched": plain, "patched": patched, "differences": real, "flaky": flaky}
@@ -202,8 +215,10 @@ def summary(result: dict[str, Any]) -> str:
         extra = ""
         if side == "patched":
             extra = f"; {record['asyncprims_waiter_queues_created']:,} asyncprims waiter queues"
-        lines.append(f"Python {record['python']} {side:9}: {record['tests_run']} tests in "
-                     f"{record['seconds']} s ({counts}){extra}")
+        lines.append(
+            f"Python {record['python']} {side:9}: {record['tests_run']} tests in "
+            f"{record['seconds']} s ({counts}){extra}"
+        )
     lines.append(f"differences: {result['differences'] or 'none'}")
     if result["flaky"]:
         lines.append(f"flaky in CPython's suite (agreed on a rerun): {result['flaky']}")
@@ -218,8 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patched", action="store_true")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--reruns", type=int, default=2)
-    parser.add_argument("--timeout", type=float, default=WORKER_TIMEOUT,
-                        help="run: dump stacks and exit after this many seconds")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=WORKER_TIMEOUT,
+        help="run: dump stacks and exit after this many seconds",
+    )
     args = parser.parse_args(argv)
     modules = [m for m in args.modules.split(",") if m] or all_modules()
     if args.mode == "run":

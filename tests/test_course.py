@@ -56,10 +56,14 @@ def run_cell(source: str, namespace: dict[str, Any]) -> str:
     return printed(lambda: exec(compile(source, "<cell>", "exec"), namespace))
 
 
-@pytest.mark.parametrize(("notebook", "imports", "starter", "check", "solution"), EXERCISES,
-                         ids=[f"{e[0][:2]}-{e[2]}" for e in EXERCISES])
-def test_starter_fails_and_solution_passes(notebook: str, imports: str, starter: str,
-                                           check: str, solution: str) -> None:
+@pytest.mark.parametrize(
+    ("notebook", "imports", "starter", "check", "solution"),
+    EXERCISES,
+    ids=[f"{e[0][:2]}-{e[2]}" for e in EXERCISES],
+)
+def test_starter_fails_and_solution_passes(
+    notebook: str, imports: str, starter: str, check: str, solution: str
+) -> None:
     sources = [cell_source(notebook, cell) for cell in (imports, starter, check, solution)]
     if "TaskGroup" in "".join(sources) and not hasattr(asyncio, "TaskGroup"):
         pytest.skip("the exercise uses asyncio.TaskGroup (Python 3.11+)")
@@ -144,8 +148,9 @@ def test_rendezvous_without_waiting_is_caught() -> None:
 
 
 def test_producer_that_loses_items_is_caught() -> None:
-    async def forgets_to_announce(buffer: Any, empty: Any, full: Any, mutex: Any,
-                                  items: Any) -> None:
+    async def forgets_to_announce(
+        buffer: Any, empty: Any, full: Any, mutex: Any, items: Any
+    ) -> None:
         for item in items:
             await empty.acquire()
             async with mutex:
@@ -155,15 +160,19 @@ def test_producer_that_loses_items_is_caught() -> None:
     assert verdict.startswith("✘ not yet:") and "deadlock" in verdict
 
 
-@pytest.mark.parametrize(("prediction", "expected"), [
-    (None, "(no prediction made"),
-    ("polite", "✔ Right: 'polite'."),
-    ("greedy", "✘ not yet: you predicted 'greedy', the run says 'polite'."),
-    ("Polite", "'Polite' is not one of the choices 'greedy', 'polite'."),
-])
+@pytest.mark.parametrize(
+    ("prediction", "expected"),
+    [
+        (None, "(no prediction made"),
+        ("polite", "✔ Right: 'polite'."),
+        ("greedy", "✘ not yet: you predicted 'greedy', the run says 'polite'."),
+        ("Polite", "'Polite' is not one of the choices 'greedy', 'polite'."),
+    ],
+)
 def test_reveal_says_how_the_prediction_fared(prediction: object, expected: str) -> None:
-    shown = printed(lambda: course.reveal(prediction, "polite", "Why.",
-                                          choices=("greedy", "polite")))
+    shown = printed(
+        lambda: course.reveal(prediction, "polite", "Why.", choices=("greedy", "polite"))
+    )
     assert shown.startswith(expected), shown
 
 

@@ -90,8 +90,10 @@ def test_log_reports_and_lets_the_task_wait(caplog: pytest.LogCaptureFixture) ->
         first, second = asyncprims.Lock(), asyncprims.Lock()
         forward, backward = _crossing(first, second)
         with asyncprims.detect_cycles():  # "log" is the default
-            tasks = [asyncio.create_task(forward(), name="forward"),
-                     asyncio.create_task(backward(), name="backward")]
+            tasks = [
+                asyncio.create_task(forward(), name="forward"),
+                asyncio.create_task(backward(), name="backward"),
+            ]
             await _settle()
         stuck = [str(record) for record in asyncprims.blocked()]
         for task in tasks:

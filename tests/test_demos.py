@@ -19,8 +19,12 @@ from asyncprims.demos import DEMOS, run_demo
 ARTICLE = Path(__file__).parent / "data" / "article"
 ARTICLE_DEMOS = sorted(name for name, demo in DEMOS.items() if demo.from_article)
 # The names whose first appearance may be ordered differently (set iteration in the article).
-NAME_PATTERNS = {"event": r"coro\d+", "condition": r"consumer \d+", "queue": r"consumer \d+",
-                 "lock": r"coro\d+"}
+NAME_PATTERNS = {
+    "event": r"coro\d+",
+    "condition": r"consumer \d+",
+    "queue": r"consumer \d+",
+    "lock": r"coro\d+",
+}
 
 
 def article_lines(name: str) -> list[str]:
@@ -76,8 +80,9 @@ def test_asyncio_prints_the_same_transcript(name: str) -> None:
     if name == "barrier" and not hasattr(asyncio, "Barrier"):
         pytest.skip("asyncio.Barrier arrived in Python 3.11")
     ours = transcript_of(DEMOS[name].scenario(), lambda c: asyncprims.run(c, virtual_time=True))
-    theirs = transcript_of(DEMOS[name].scenario(asyncio),
-                           lambda c: asyncprims.run(c, virtual_time=True))
+    theirs = transcript_of(
+        DEMOS[name].scenario(asyncio), lambda c: asyncprims.run(c, virtual_time=True)
+    )
     # A deadlock report names asyncprims primitives only: compare what came before it.
     assert ours[: len(ours) - report_length(ours)] == theirs[: len(theirs) - report_length(theirs)]
     assert ours[:4] == theirs[:4]
@@ -90,11 +95,17 @@ def report_length(lines: list[str]) -> int:
 
 
 def test_condition_start_order_is_the_only_difference() -> None:
-    ours = transcript_of(DEMOS["condition"].scenario(),
-                         lambda c: asyncprims.run(c, virtual_time=True))
+    ours = transcript_of(
+        DEMOS["condition"].scenario(), lambda c: asyncprims.run(c, virtual_time=True)
+    )
     assert first_appearances(ours, r"consumer \d+") == [f"consumer {n}" for n in range(5)]
     assert first_appearances(article_lines("condition"), r"consumer \d+") == [
-        "consumer 3", "consumer 1", "consumer 2", "consumer 0", "consumer 4"]
+        "consumer 3",
+        "consumer 1",
+        "consumer 2",
+        "consumer 0",
+        "consumer 4",
+    ]
 
 
 def test_run_demo_returns_a_timeline_of_the_scenario(capsys: pytest.CaptureFixture[str]) -> None:
@@ -113,8 +124,14 @@ def test_run_demo_parameters_reach_the_scenario(capsys: pytest.CaptureFixture[st
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "asyncprims", *args], capture_output=True,
-                          text=True, timeout=120, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "asyncprims", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
 
 
 def test_cli_prints_transcript_and_text_timeline() -> None:
@@ -122,7 +139,7 @@ def test_cli_prints_transcript_and_text_timeline() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[: len(article_lines("queue"))] == article_lines("queue")
-    assert "producer" in done.stdout[len("\n".join(article_lines("queue"))):]
+    assert "producer" in done.stdout[len("\n".join(article_lines("queue"))) :]
     assert done.stderr == ""
 
 

@@ -78,8 +78,10 @@ def test_mock_patch_on_the_class_runs_under_async_with(cls: str, args: tuple[int
             calls.append("release")
             release(self)
 
-        with mock.patch.object(klass, "acquire", spy_acquire), \
-                mock.patch.object(klass, "release", spy_release):
+        with (
+            mock.patch.object(klass, "acquire", spy_acquire),
+            mock.patch.object(klass, "release", spy_release),
+        ):
             async with klass(*args):
                 calls.append("body")
         async with klass(*args):  # unpatched again
@@ -332,12 +334,14 @@ def test_statistics_name_a_living_holder_and_drop_a_dead_one(kind: str) -> None:
         await asyncio.sleep(0)
         stats = prim.statistics()
         assert (stats.owner if kind == "Lock" else stats.holders) == (  # type: ignore[union-attr]
-            task if kind == "Lock" else (task,))
+            task if kind == "Lock" else (task,)
+        )
         release.set()
         await task
         await asyncio.sleep(0)  # the handle that woke us holds the task until it returns
         assert (stats.owner if kind == "Lock" else stats.holders) == (  # type: ignore[union-attr]
-            task if kind == "Lock" else (task,))  # a snapshot keeps what it saw
+            task if kind == "Lock" else (task,)
+        )  # a snapshot keeps what it saw
         ref = weakref.ref(task)
         del task, stats
         gc.collect()

@@ -62,8 +62,10 @@ async def _two_lock_deadlock() -> tuple[asyncio.Task[Any], asyncio.Task[Any]]:
             async with first:  # backward waits here
                 pass
 
-    tasks = (asyncio.create_task(forward(), name="forward"),
-             asyncio.create_task(backward(), name="backward"))
+    tasks = (
+        asyncio.create_task(forward(), name="forward"),
+        asyncio.create_task(backward(), name="backward"),
+    )
     await _settle()
     return tasks
 
@@ -318,8 +320,13 @@ def test_wait_timing_is_off_until_a_live_tool_asks() -> None:
         "    event.set(); await asyncio.gather(task, task2)\n"
         "asyncio.run(main())\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.stdout == "False\n[None] True\n[True, False]\n"
 
 
@@ -360,5 +367,4 @@ def test_deadlock_error_report_is_unchanged(virtual: bool) -> None:
         "  task 'main' awaits gather of tasks 'forward', 'backward'\n"
         "  cycle: 'backward' -> 'forward' -> 'backward'"
     )
-    assert all(record.waited is None and record.location is None
-               for record in caught.value.blocked)
+    assert all(record.waited is None and record.location is None for record in caught.value.blocked)

@@ -30,8 +30,12 @@ EXCEPTIONS = ("QueueEmpty", "QueueFull", "QueueShutDown", "BrokenBarrierError")
 
 
 def _current() -> dict[tuple[str, str], Any]:
-    return {(m.__name__, n): m.__dict__[n] for m in MODULES for n in patching.SWAPPED_NAMES
-            if n in m.__dict__}
+    return {
+        (m.__name__, n): m.__dict__[n]
+        for m in MODULES
+        for n in patching.SWAPPED_NAMES
+        if n in m.__dict__
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -239,7 +243,11 @@ def test_a_module_imported_after_the_patch_sees_ours(tmp_path: Path) -> None:
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": f"{ROOT}:{tmp_path}", "PATH": "/usr/bin:/bin"}, check=True,
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{ROOT}:{tmp_path}", "PATH": "/usr/bin:/bin"},
+        check=True,
     )
     assert result.stdout == "True True\n"

@@ -171,12 +171,17 @@ def test_counts_panel() -> None:
     assert counts_ax.get_shared_x_axes().joined(ax, counts_ax)
     lines = {line.get_label(): line for line in counts_ax.get_lines()}
     assert [name for name in lines if not name.startswith("_")] == [
-        "tasks waiting: Lock 'db'", "tasks waiting: Event 'ev'"]
+        "tasks waiting: Lock 'db'",
+        "tasks waiting: Event 'ev'",
+    ]
     # queue sizes are shaded areas, so they never hide a waiter line of the same height
     areas = [c.get_label() for c in counts_ax.collections]
     assert areas == ["queue size: Queue 'q'"]
     assert [t.get_text() for t in counts_ax.get_legend().get_texts()] == [
-        "tasks waiting: Lock 'db'", "tasks waiting: Event 'ev'", "queue size: Queue 'q'"]
+        "tasks waiting: Lock 'db'",
+        "tasks waiting: Event 'ev'",
+        "queue size: Queue 'q'",
+    ]
     assert list(lines["tasks waiting: Lock 'db'"].get_ydata()) == [0, 1, 0, 0]
     fig.canvas.draw()
 
@@ -240,7 +245,8 @@ def test_empty_and_one_event_timelines_say_so() -> None:
     assert ax.get_legend() is None and len(ax.collections) == 0 and len(ax.figure.axes) == 1
     one = Timeline.from_events([TraceEvent(0, 0.0, "main", "db", "Lock", "acquire")]).plot()
     assert [t.get_text() for t in one.texts] == [
-        "only one event recorded (main: acquire Lock 'db'): nothing to draw over time"]
+        "only one event recorded (main: acquire Lock 'db'): nothing to draw over time"
+    ]
 
 
 def test_import_asyncprims_does_not_import_matplotlib() -> None:

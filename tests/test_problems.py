@@ -78,8 +78,12 @@ def test_the_barber_turns_away_the_customer_who_finds_no_chair() -> None:
     lines, timeline, error = traced(problems.barber_scenario())
     assert error is None
     assert [line for line in lines if "leaves" in line] == [
-        "t=0.06  customer 3 finds no free chair and leaves"]
+        "t=0.06  customer 3 finds no free chair and leaves"
+    ]
     assert sum("gets a haircut" in line for line in lines) == 4
-    cancelled = [span for span in timeline.spans() if span.task == "barber" and
-                 span.detail.endswith("cancelled")]
+    cancelled = [
+        span
+        for span in timeline.spans()
+        if span.task == "barber" and span.detail.endswith("cancelled")
+    ]
     assert len(cancelled) == 1  # the shop closes while he sleeps

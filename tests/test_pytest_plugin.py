@@ -46,8 +46,12 @@ PLUGINS = tuple(
 )
 
 
-def run(pytester: pytest.Pytester, *args: str, plugins: tuple[str, ...] = PLUGINS,
-        autoload: bool = False) -> pytest.RunResult:
+def run(
+    pytester: pytest.Pytester,
+    *args: str,
+    plugins: tuple[str, ...] = PLUGINS,
+    autoload: bool = False,
+) -> pytest.RunResult:
     options = ["-p", "no:cacheprovider"]
     if not autoload:
         pytester._monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -62,11 +66,13 @@ def test_a_deadlocking_test_fails_at_once_with_the_report(pytester: pytest.Pytes
     pytester.makepyfile(test_deadlock=DEADLOCK)
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*test_two_forks deadlocked under asyncprims.run*",
-        "*task 'Kant' waits to acquire Lock 'fork A' (held by 'Plato')*",
-        "*cycle: 'Kant' -> 'Plato' -> 'Kant'*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_two_forks deadlocked under asyncprims.run*",
+            "*task 'Kant' waits to acquire Lock 'fork A' (held by 'Plato')*",
+            "*cycle: 'Kant' -> 'Plato' -> 'Kant'*",
+        ]
+    )
 
 
 def test_an_hour_of_virtual_sleep_passes(pytester: pytest.Pytester) -> None:
@@ -85,9 +91,7 @@ def test_an_hour_of_virtual_sleep_passes(pytester: pytest.Pytester) -> None:
 
 
 def test_ini_default_for_virtual_time_and_auto_mode(pytester: pytest.Pytester) -> None:
-    pytester.makeini(
-        "[pytest]\nasyncprims_mode = auto\nasyncprims_virtual_time = true\n"
-    )
+    pytester.makeini("[pytest]\nasyncprims_mode = auto\nasyncprims_virtual_time = true\n")
     pytester.makepyfile(
         """
         import asyncio, pytest
@@ -187,11 +191,13 @@ def test_usage_errors_are_clear(pytester: pytest.Pytester) -> None:
     )
     result = run(pytester, plugins=("asyncprims.pytest_plugin",))
     result.assert_outcomes(errors=2)
-    result.stdout.fnmatch_lines([
-        "*usage error: *test_both is marked both 'asyncprims' and 'asyncio'*",
-        "*usage error: *test_typo: @pytest.mark.asyncprims takes only keyword arguments "
-        "virtual_time, detect_deadlocks; got virtual*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*usage error: *test_both is marked both 'asyncprims' and 'asyncio'*",
+            "*usage error: *test_typo: @pytest.mark.asyncprims takes only keyword arguments "
+            "virtual_time, detect_deadlocks; got virtual*",
+        ]
+    )
     pytester.makeini("[pytest]\nasyncprims_mode = sometimes\n")
     bad = run(pytester)
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
@@ -214,8 +220,9 @@ def test_off_unless_asked(pytester: pytest.Pytester) -> None:
     )
     # the entry point loads the plugin: nothing asks for it
     with_plugin = run(pytester, "-p", "no:asyncio", "-p", "no:anyio", autoload=True)
-    without = run(pytester, "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:asyncprims",
-                  autoload=True)
+    without = run(
+        pytester, "-p", "no:asyncio", "-p", "no:anyio", "-p", "no:asyncprims", autoload=True
+    )
     assert "asyncprims" in with_plugin.stdout.str()  # the plugin was loaded...
     assert with_plugin.parseoutcomes() == without.parseoutcomes()  # ...and changed nothing
     assert with_plugin.parseoutcomes() == {"passed": 1, "failed": 1}
@@ -249,8 +256,9 @@ async def test_unmarked():
 @pytest.mark.parametrize("mode", ["strict", "auto"])
 def test_a_pytest_asyncio_suite_behaves_as_before(pytester: pytest.Pytester, mode: str) -> None:
     pytest.importorskip("pytest_asyncio")
-    pytester.makeini(f"[pytest]\nasyncio_mode = {mode}\n"
-                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        f"[pytest]\nasyncio_mode = {mode}\nasyncio_default_fixture_loop_scope = function\n"
+    )
     pytester.makepyfile(test_suite=pytest_asyncio_suite)
     with_plugin = run(pytester, "-rA")
     without = run(pytester, "-rA", plugins=("pytest_asyncio.plugin", "anyio.pytest_plugin"))
@@ -262,8 +270,9 @@ def test_a_pytest_asyncio_suite_behaves_as_before(pytester: pytest.Pytester, mod
 
 def test_marked_tests_are_ours_even_in_pytest_asyncio_auto_mode(pytester: pytest.Pytester) -> None:
     pytest.importorskip("pytest_asyncio")
-    pytester.makeini("[pytest]\nasyncio_mode = auto\n"
-                     "asyncio_default_fixture_loop_scope = function\n")
+    pytester.makeini(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
     pytester.makepyfile(
         """
         import asyncio, pytest
@@ -305,8 +314,10 @@ def test_anyio_tests_stay_anyio_s(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    for plugins in (("asyncprims.pytest_plugin", "anyio.pytest_plugin"),
-                    ("anyio.pytest_plugin", "asyncprims.pytest_plugin")):  # either order
+    for plugins in (
+        ("asyncprims.pytest_plugin", "anyio.pytest_plugin"),
+        ("anyio.pytest_plugin", "asyncprims.pytest_plugin"),
+    ):  # either order
         result = run(pytester, plugins=plugins)
         result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*marked both 'asyncprims' and 'anyio'*"])

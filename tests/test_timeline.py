@@ -90,12 +90,43 @@ def test_lock_handoff_spans() -> None:
     spans = lock_story().timeline().spans()
     assert spans == [
         Span("coro1", "db", "holding", 0.0, 0.1, "", kind="Lock", start_seq=0, end_seq=2),
-        Span("coro2", "db", "waiting", 0.0, 0.1, "acquire, resumed", kind="Lock",
-             woken_by="coro1", start_seq=1, end_seq=4, operation="acquire"),
-        Span("coro2", "db", "holding", 0.1, 0.2, "released by callback", kind="Lock",
-             start_seq=5, end_seq=7),
-        Span("coro1", "ev", "waiting", 0.3, 0.3, "wait, still waiting", open=True,
-             kind="Event", start_seq=9, end_seq=None, operation="wait"),
+        Span(
+            "coro2",
+            "db",
+            "waiting",
+            0.0,
+            0.1,
+            "acquire, resumed",
+            kind="Lock",
+            woken_by="coro1",
+            start_seq=1,
+            end_seq=4,
+            operation="acquire",
+        ),
+        Span(
+            "coro2",
+            "db",
+            "holding",
+            0.1,
+            0.2,
+            "released by callback",
+            kind="Lock",
+            start_seq=5,
+            end_seq=7,
+        ),
+        Span(
+            "coro1",
+            "ev",
+            "waiting",
+            0.3,
+            0.3,
+            "wait, still waiting",
+            open=True,
+            kind="Event",
+            start_seq=9,
+            end_seq=None,
+            operation="wait",
+        ),
     ]
 
 
@@ -362,8 +393,11 @@ def test_chrome_trace_structure() -> None:
     assert wait["args"]["woken_by"] == "coro1"
     instants = sorted(e["name"] for e in events if e["ph"] == "i")
     assert instants == ["get Queue 'q'", "put Queue 'q'", "release Lock 'db'"]
-    marks = [(e["name"], e["tid"], e["ts"], e["dur"]) for e in events
-             if e["ph"] == "X" and e["cat"] in ("wake", "resume")]
+    marks = [
+        (e["name"], e["tid"], e["ts"], e["dur"])
+        for e in events
+        if e["ph"] == "X" and e["cat"] in ("wake", "resume")
+    ]
     assert marks == [
         ("wake coro2 (release)", 1, 100000.01, 0.004),
         ("resume (woken by coro1)", 2, 100000.02, 0.004),
@@ -418,10 +452,12 @@ def test_chrome_flow_checker_can_fail() -> None:
     with pytest.raises(AssertionError):  # no slice at all
         assert_flows_bind_to_slices([{"ph": "s", "tid": 1, "ts": 5.0}])
     with pytest.raises(AssertionError):  # on the slice's edge only
-        assert_flows_bind_to_slices([
-            {"ph": "X", "tid": 1, "ts": 0.0, "dur": 5.0, "name": "wake x"},
-            {"ph": "f", "tid": 1, "ts": 5.0},
-        ])
+        assert_flows_bind_to_slices(
+            [
+                {"ph": "X", "tid": 1, "ts": 0.0, "dur": 5.0, "name": "wake x"},
+                {"ph": "f", "tid": 1, "ts": 5.0},
+            ]
+        )
 
 
 def test_chrome_nesting_checker_can_fail() -> None:
@@ -695,14 +731,19 @@ def test_a_semaphore_used_as_a_signal_draws_takes_and_gives_not_endless_holds() 
                 await asyncio.sleep(0.02)
                 ready.release()
 
-        await asyncio.gather(asyncio.create_task(consumer(), name="consumer"),
-                             asyncio.create_task(producer(), name="producer"))
+        await asyncio.gather(
+            asyncio.create_task(consumer(), name="consumer"),
+            asyncio.create_task(producer(), name="producer"),
+        )
 
     timeline = run_traced(main)
     holds = [(s.task, s.primitive, s.open) for s in timeline.spans() if s.state == "holding"]
     assert holds == [("consumer", "slots", False)] * 2  # nothing held 'ready' forever
-    marks = [(e.task, timeline.marker_of(e)) for e in timeline.events if e.primitive == "ready"
-             and timeline.marker_of(e) is not None]
+    marks = [
+        (e.task, timeline.marker_of(e))
+        for e in timeline.events
+        if e.primitive == "ready" and timeline.marker_of(e) is not None
+    ]
     assert marks == [("producer", "give"), ("consumer", "take")] * 2
     text = timeline.render_text()
     assert "a took a permit (signal)" in text and "r gave a permit (signal)" in text
@@ -723,5 +764,8 @@ def test_a_trace_over_runs_on_different_clocks_says_so() -> None:
         assert not timeline.mixed_clocks
         asyncprims.run(hold())
     assert timeline.mixed_clocks
-    assert timeline.render_text().splitlines()[-1].startswith(
-        "note: runs on different clocks share this axis")
+    assert (
+        timeline.render_text()
+        .splitlines()[-1]
+        .startswith("note: runs on different clocks share this axis")
+    )

@@ -42,8 +42,16 @@ PROGRAM = textwrap.dedent(
 
 def _run(args: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, **kwargs)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        **kwargs,
+    )
 
 
 def _traced(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -144,8 +152,20 @@ def test_options_stop_at_the_program() -> None:
 
 
 def test_echo_server_traced_shows_the_server_waits(tmp_path: Path) -> None:
-    traced = _traced(["-o", "echo.json", str(EXAMPLES / "echo_server.py"), "--seconds", "0.5",
-                      "--clients", "8", "--slots", "2"], tmp_path)
+    traced = _traced(
+        [
+            "-o",
+            "echo.json",
+            str(EXAMPLES / "echo_server.py"),
+            "--seconds",
+            "0.5",
+            "--clients",
+            "8",
+            "--slots",
+            "2",
+        ],
+        tmp_path,
+    )
     assert traced.returncode == 0, traced.stderr
     lines = traced.stdout.splitlines()
     assert lines[0].startswith("listening on 127.0.0.1:")
@@ -159,14 +179,25 @@ def test_echo_server_traced_shows_the_server_waits(tmp_path: Path) -> None:
 
 
 def test_deadlocking_server_gets_the_watchdog_report(tmp_path: Path) -> None:
-    traced = _traced(["--watchdog", "0.5", "--detect-cycles", "-o", "dl.json",
-                      str(EXAMPLES / "deadlock_server.py"), "--seconds", "3"], tmp_path)
+    traced = _traced(
+        [
+            "--watchdog",
+            "0.5",
+            "--detect-cycles",
+            "-o",
+            "dl.json",
+            str(EXAMPLES / "deadlock_server.py"),
+            "--seconds",
+            "3",
+        ],
+        tmp_path,
+    )
     assert traced.returncode == 1  # the program's own status: clients got no answer
     assert "clients got no answer within 3 s" in traced.stdout
     program_stderr, report = _split_report(traced.stderr)
     header = "asyncprims watchdog: a wait for a lock or semaphore has made no progress for 0.5 s"
     assert header in program_stderr
-    watchdog_report = program_stderr[program_stderr.index(header):]
+    watchdog_report = program_stderr[program_stderr.index(header) :]
     assert "cycle: 'handler-1' -> 'handler-2' -> 'handler-1'" in watchdog_report
     assert "waits to acquire Lock 'Lock-2' (held by 'handler-2')" in watchdog_report
     assert "examples/deadlock_server.py:" in watchdog_report
@@ -179,9 +210,23 @@ def test_deadlocking_server_gets_the_watchdog_report(tmp_path: Path) -> None:
 def test_ctrl_c_writes_the_report_and_dies_by_sigint(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "asyncprims", "trace", "--signal", "-o", "int.json",
-         str(EXAMPLES / "echo_server.py"), "--seconds", "60"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "asyncprims",
+            "trace",
+            "--signal",
+            "-o",
+            "int.json",
+            str(EXAMPLES / "echo_server.py"),
+            "--seconds",
+            "60",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         stdin=subprocess.DEVNULL,
     )
     try:

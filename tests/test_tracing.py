@@ -629,7 +629,12 @@ def test_children_and_callbacks_are_not_taken_for_the_parent() -> None:
 
     events = traced(main)
     assert [(e.task, e.value) for e in events] == [
-        ("main", 1), ("main", 2), ("child", 3), ("callback", 4), ("child", 5), ("main", 6),
+        ("main", 1),
+        ("main", 2),
+        ("child", 3),
+        ("callback", 4),
+        ("child", 5),
+        ("main", 6),
     ]
 
 

@@ -373,8 +373,9 @@ def test_index_with_bounds(loop: asyncio.AbstractEventLoop) -> None:
     for start, stop in ((1, None), (-3, None), (0, 2), (2, -1), (-9, 9)):
         for fut in futs:
             try:
-                expected = model.index(fut, start, stop) if stop is not None else model.index(
-                    fut, start)
+                expected = (
+                    model.index(fut, start, stop) if stop is not None else model.index(fut, start)
+                )
             except ValueError:
                 with pytest.raises(ValueError):
                     queue.index(fut, start, stop)

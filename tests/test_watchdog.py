@@ -43,8 +43,10 @@ async def _deadlock() -> list[asyncio.Task[Any]]:
             async with b:
                 pass
 
-    tasks = [asyncio.create_task(one(first, second), name="forward"),
-             asyncio.create_task(one(second, first), name="backward")]
+    tasks = [
+        asyncio.create_task(one(first, second), name="forward"),
+        asyncio.create_task(one(second, first), name="backward"),
+    ]
     for _ in range(5):
         await asyncio.sleep(0)
     return tasks
@@ -111,8 +113,10 @@ def test_idle_waits_count_only_when_asked() -> None:
 
     async def main() -> int:
         queue, event = asyncprims.Queue(name="jobs"), asyncprims.Event(name="stop")
-        tasks = [asyncio.create_task(queue.get(), name="worker"),
-                 asyncio.create_task(event.wait(), name="server")]
+        tasks = [
+            asyncio.create_task(queue.get(), name="worker"),
+            asyncio.create_task(event.wait(), name="server"),
+        ]
         with asyncprims.watchdog(0.05, on_stall=snapshots.append) as quiet:
             await asyncio.sleep(0.3)
         with asyncprims.watchdog(0.05, idle=True, on_stall=snapshots.append) as loud:
@@ -172,6 +176,7 @@ def test_report_on_signal_prints_and_chains_and_restores() -> None:
     chained: list[int] = []
     previous = signal.signal(signal.SIGUSR1, lambda signum, frame: chained.append(signum))
     try:
+
         async def main() -> None:
             tasks = await _deadlock()
             with asyncprims.report_on_signal(file=out) as handler:
@@ -187,8 +192,9 @@ def test_report_on_signal_prints_and_chains_and_restores() -> None:
     finally:
         signal.signal(signal.SIGUSR1, previous)
     text = out.getvalue()
-    assert text.startswith("asyncprims: report on signal SIGUSR1\n"
-                           "asyncprims: 2 tasks blocked on a primitive\n")
+    assert text.startswith(
+        "asyncprims: report on signal SIGUSR1\nasyncprims: 2 tasks blocked on a primitive\n"
+    )
     assert "  cycle: 'backward' -> 'forward' -> 'backward'" in text
 
 

@@ -33,14 +33,19 @@ class _StandInTaskGroup:
         self._tasks: list[asyncio.Task[Any]] = []
         return self
 
-    def create_task(self, coro: Coroutine[Any, Any, Any], *, name: str | None = None,
-                    context: Any = None) -> asyncio.Task[Any]:
+    def create_task(
+        self, coro: Coroutine[Any, Any, Any], *, name: str | None = None, context: Any = None
+    ) -> asyncio.Task[Any]:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.append(task)
         return task
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if kind is not None:
             for task in self._tasks:
                 task.cancel()
@@ -60,16 +65,23 @@ class _StandInTimeout:
     async def __aenter__(self) -> _StandInTimeout:
         task = asyncio.current_task()
         assert task is not None
-        self._handle = (None if self._delay is None else
-                        asyncio.get_running_loop().call_later(self._delay, self._expire, task))
+        self._handle = (
+            None
+            if self._delay is None
+            else asyncio.get_running_loop().call_later(self._delay, self._expire, task)
+        )
         return self
 
     def _expire(self, task: asyncio.Task[Any]) -> None:
         self._expired = True
         task.cancel()
 
-    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                        trace: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self._handle is not None:
             self._handle.cancel()
         if self._expired and kind is asyncio.CancelledError:
@@ -126,8 +138,7 @@ def main() -> None:
     notebook_path, output_path = sys.argv[1], sys.argv[2]
     with open(notebook_path, encoding="utf-8") as handle:
         notebook = json.load(handle)
-    cells = ["".join(cell["source"]) for cell in notebook["cells"]
-             if cell["cell_type"] == "code"]
+    cells = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     _install_stand_ins()
     results = asyncio.run(run_cells(cells))
     with open(output_path, "w", encoding="utf-8") as handle:

@@ -42,8 +42,9 @@ CHILD = Path(__file__).with_name("_kernel_imitation.py")
 def find_python(version: str) -> str | None:
     """pyenv's newest python``version``, else ``python<version>`` on PATH."""
     try:
-        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        root = subprocess.run(
+            ["pyenv", "root"], capture_output=True, text=True, check=True
+        ).stdout.strip()
         for candidate in sorted(Path(root, "versions").glob(f"{version}.*"), reverse=True):
             if (candidate / "bin" / "python3").exists():
                 return str(candidate / "bin" / "python3")
@@ -69,8 +70,19 @@ def course_venv(version: str) -> Path | None:
     print(f"==> preparing {venv.name} with {base}", flush=True)
     if not python.exists():
         subprocess.run([base, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[plot]",
-                    "nest-asyncio2>=1.6"], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-e",
+            f"{ROOT}[plot]",
+            "nest-asyncio2>=1.6",
+        ],
+        check=True,
+    )
     stamp.touch()
     return python
 
@@ -109,9 +121,14 @@ def run_notebook(python: Path, path: Path) -> list[dict[str, str]]:
     with tempfile.TemporaryDirectory() as folder:
         result_file = Path(folder) / "outputs.json"
         env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
-        done = subprocess.run([str(python), str(CHILD), str(path), str(result_file)],
-                              cwd=NOTEBOOKS, env=env, capture_output=True, text=True,
-                              timeout=600)
+        done = subprocess.run(
+            [str(python), str(CHILD), str(path), str(result_file)],
+            cwd=NOTEBOOKS,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if done.returncode != 0 or not result_file.exists():
             raise RuntimeError(f"{path.name} on {python}: the child failed\n{done.stderr}")
         outputs: list[dict[str, str]] = json.loads(result_file.read_text())
@@ -124,16 +141,19 @@ def _clean(text: str) -> str:
     return text
 
 
-def compare(stored: list[dict[str, str] | None], fresh: list[dict[str, str]],
-            name: str) -> list[str]:
+def compare(
+    stored: list[dict[str, str] | None], fresh: list[dict[str, str]], name: str
+) -> list[str]:
     problems = []
     for index, (expected, got) in enumerate(zip(stored, fresh, strict=True)):
         if expected is None:
             continue
         for key in ("stdout", "stderr", "value"):
             if _clean(expected[key]) != _clean(got[key]):
-                problems.append(f"{name} code cell {index + 1} ({key}):\n"
-                                f"--- stored\n{expected[key]}--- this Python\n{got[key]}")
+                problems.append(
+                    f"{name} code cell {index + 1} ({key}):\n"
+                    f"--- stored\n{expected[key]}--- this Python\n{got[key]}"
+                )
     return problems
 
 
@@ -142,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("prefixes", nargs="*", help="only notebooks whose name starts so")
     parser.add_argument("--pythons", nargs="+", default=["3.10", "3.12", "3.13"])
     args = parser.parse_args(argv)
-    paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb")
-                   if not args.prefixes or p.name.startswith(tuple(args.prefixes)))
+    paths = sorted(
+        p
+        for p in NOTEBOOKS.glob("*.ipynb")
+        if not args.prefixes or p.name.startswith(tuple(args.prefixes))
+    )
     failed = False
     for version in args.pythons:
         python = course_venv(version)
@@ -158,8 +181,10 @@ def main(argv: list[str] | None = None) -> int:
             compared += sum(cell is not None for cell in stored)
             ignored += sum(cell is None for cell in stored)
         verdict = "same" if not problems else f"{len(problems)} DIFFERENT"
-        print(f"python{version}: {len(paths)} notebooks, {compared} code cells compared "
-              f"({ignored} ignored): {verdict}")
+        print(
+            f"python{version}: {len(paths)} notebooks, {compared} code cells compared "
+            f"({ignored} ignored): {verdict}"
+        )
         for problem in problems:
             print(problem)
         failed = failed or bool(problems)

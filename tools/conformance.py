@@ -33,8 +33,9 @@ def find_python(version: str) -> str | None:
         root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip()
         candidates = sorted(
             glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python3")),
-            key=lambda path: [int(part) for part in Path(path).parts[-3].split(".")
-                              if part.isdigit()],
+            key=lambda path: [
+                int(part) for part in Path(path).parts[-3].split(".") if part.isdigit()
+            ],
         )
         if candidates:
             return candidates[-1]

@@ -81,8 +81,10 @@ def main() -> int:
     GALLERY.mkdir(parents=True, exist_ok=True)
     for old in GALLERY.glob("*.png"):
         old.unlink()
-    sections = [("The scenarios of `python -m asyncprims demo`", demo_charts()),
-                ("The charts of the course", notebook_charts())]
+    sections = [
+        ("The scenarios of `python -m asyncprims demo`", demo_charts()),
+        ("The charts of the course", notebook_charts()),
+    ]
     lines = [
         "# Chart gallery",
         "",

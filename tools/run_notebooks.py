@@ -34,10 +34,12 @@ KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language":
 
 
 def _clean(nb: nbformat.NotebookNode) -> None:
-    nb.metadata = nbformat.from_dict({
-        "kernelspec": KERNEL,
-        "language_info": {"name": "python"},
-    })
+    nb.metadata = nbformat.from_dict(
+        {
+            "kernelspec": KERNEL,
+            "language_info": {"name": "python"},
+        }
+    )
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
@@ -49,9 +51,13 @@ def execute(path: Path, timeout: int = 120) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     env_backend = os.environ.pop("MPLBACKEND", None)
     try:
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}},
-                                record_timing=False)
+        client = NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            record_timing=False,
+        )
         client.execute()
     finally:
         if env_backend is not None:
@@ -70,18 +76,21 @@ def _sanitizers() -> list[tuple[re.Pattern[str], str]]:
     """The regex replacements nbval applies (tests/nbval_sanitize.cfg)."""
     config = configparser.ConfigParser()
     config.read(ROOT / "tests" / "nbval_sanitize.cfg")
-    return [(re.compile(config[name]["regex"]), config[name]["replace"])
-            for name in config.sections()]
+    return [
+        (re.compile(config[name]["regex"]), config[name]["replace"]) for name in config.sections()
+    ]
 
 
 def _comparable(output: nbformat.NotebookNode, sanitize: list[tuple[re.Pattern[str], str]]) -> str:
     """An output as nbval compares it: text only (images and metadata are not
     compared), with the sanitizing replacements applied."""
-    kept = {key: value for key, value in output.items()
-            if key not in ("metadata", "execution_count")}
+    kept = {
+        key: value for key, value in output.items() if key not in ("metadata", "execution_count")
+    }
     if "data" in kept:
-        kept["data"] = {mime: value for mime, value in kept["data"].items()
-                        if not mime.startswith("image/")}
+        kept["data"] = {
+            mime: value for mime, value in kept["data"].items() if not mime.startswith("image/")
+        }
     text = json.dumps(kept, sort_keys=True)
     for pattern, replacement in sanitize:
         text = pattern.sub(replacement, text)
@@ -94,9 +103,12 @@ def _coalesced(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNo
     merged: list[nbformat.NotebookNode] = []
     for output in outputs:
         previous = merged[-1] if merged else None
-        if (output.get("output_type") == "stream" and previous is not None
-                and previous.get("output_type") == "stream"
-                and previous.get("name") == output.get("name")):
+        if (
+            output.get("output_type") == "stream"
+            and previous is not None
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
             merged[-1] = nbformat.from_dict({**previous, "text": previous["text"] + output["text"]})
         else:
             merged.append(output)
@@ -106,19 +118,27 @@ def _coalesced(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNo
 def _outputs(nb: nbformat.NotebookNode) -> list[object]:
     """The outputs nbval compares: every code cell's, except the ignored ones."""
     sanitize = _sanitizers()
-    return [None if _ignored(cell)
-            else [_comparable(o, sanitize) for o in _coalesced(cell.get("outputs", []))]
-            for cell in nb.cells if cell.cell_type == "code"]
+    return [
+        None
+        if _ignored(cell)
+        else [_comparable(o, sanitize) for o in _coalesced(cell.get("outputs", []))]
+        for cell in nb.cells
+        if cell.cell_type == "code"
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("prefixes", nargs="*", help="only notebooks whose name starts so")
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; fail if any stored output would change")
+    parser.add_argument(
+        "--check", action="store_true", help="do not write; fail if any stored output would change"
+    )
     args = parser.parse_args(argv)
-    paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb")
-                   if not args.prefixes or p.name.startswith(tuple(args.prefixes)))
+    paths = sorted(
+        p
+        for p in NOTEBOOKS.glob("*.ipynb")
+        if not args.prefixes or p.name.startswith(tuple(args.prefixes))
+    )
     if not paths:
         print("no notebooks matched", file=sys.stderr)
         return 1

@@ -43,8 +43,11 @@ class Attempt:
 
     def spans(self, state: str | None = None, task: str | None = None) -> list[Span]:
         """The timeline's spans, optionally only one state and one task."""
-        return [span for span in self.timeline.spans()
-                if (state is None or span.state == state) and (task is None or span.task == task)]
+        return [
+            span
+            for span in self.timeline.spans()
+            if (state is None or span.state == state) and (task is None or span.task == task)
+        ]
 
     def problem_with_error(self) -> str | None:
         """A plain-words sentence for an exception the code should not have raised."""
@@ -94,8 +97,7 @@ class Verdict:
         return True
 
 
-def reveal(prediction: object, answer: object, why: str,
-           choices: tuple[object, ...] = ()) -> None:
+def reveal(prediction: object, answer: object, why: str, choices: tuple[object, ...] = ()) -> None:
     """Compare a reader's prediction with what the run showed, and explain it.
 
     ``prediction`` is ``None`` (or ``...``) while the reader has not made one;

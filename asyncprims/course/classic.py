@@ -31,27 +31,35 @@ def check_philosophers(dine: AsyncFunction) -> None:
         meals[n].append((start, loop.time()))
 
     async def table() -> None:
-        await asyncio.gather(*(asyncio.create_task(dine(n, forks, eat), name=f"philosopher {n}")
-                               for n in range(PHILOSOPHERS)))
+        await asyncio.gather(
+            *(
+                asyncio.create_task(dine(n, forks, eat), name=f"philosopher {n}")
+                for n in range(PHILOSOPHERS)
+            )
+        )
 
     run = attempt(table)
-    verdict = Verdict(f"every philosopher ate {MEALS} times, no neighbours at once, "
-                      "no deadlock")
+    verdict = Verdict(f"every philosopher ate {MEALS} times, no neighbours at once, no deadlock")
     if run.deadlocked:
-        verdict.expect(False, "deadlock: every philosopher holds one fork and waits for the "
-                       "other, a cycle. Break the cycle: take the forks in one global "
-                       "order, or let at most four sit down at once")
+        verdict.expect(
+            False,
+            "deadlock: every philosopher holds one fork and waits for the "
+            "other, a cycle. Break the cycle: take the forks in one global "
+            "order, or let at most four sit down at once",
+        )
     else:
         verdict.expect(run.error is None, run.problem_with_error() or "")
     for n, eaten in meals.items():
-        verdict.expect(len(eaten) == MEALS, f"philosopher {n} ate {len(eaten)} times, "
-                       f"not {MEALS}")
+        verdict.expect(len(eaten) == MEALS, f"philosopher {n} ate {len(eaten)} times, not {MEALS}")
         neighbour = (n + 1) % PHILOSOPHERS
         for start, end in eaten:
             clash = [(s, e) for s, e in meals[neighbour] if s < end and start < e]
-            verdict.expect(not clash, f"philosophers {n} and {neighbour} ate at the same "
-                           f"time ({start:.2f} s) with one fork between them: hold both forks "
-                           "(the locks) while eating")
+            verdict.expect(
+                not clash,
+                f"philosophers {n} and {neighbour} ate at the same "
+                f"time ({start:.2f} s) with one fork between them: hold both forks "
+                "(the locks) while eating",
+            )
     verdict.report()
 
 
@@ -80,14 +88,18 @@ def check_producer(producer: AsyncFunction) -> None:
     async def shop() -> None:
         await asyncio.gather(
             asyncio.create_task(producer(buffer, empty, full, mutex, range(5)), name="producer"),
-            asyncio.create_task(consumer(), name="consumer"))
+            asyncio.create_task(consumer(), name="consumer"),
+        )
 
     run = attempt(shop)
     verdict = Verdict("all 5 items went through the 2-slot buffer, in order, no deadlock")
     if run.deadlocked:
-        verdict.expect(False, "deadlock: the producer waits for a free slot while it holds the "
-                       "buffer's lock, and the consumer needs that lock to free a slot. "
-                       "Take the slot (empty) first, then the lock")
+        verdict.expect(
+            False,
+            "deadlock: the producer waits for a free slot while it holds the "
+            "buffer's lock, and the consumer needs that lock to free a slot. "
+            "Take the slot (empty) first, then the lock",
+        )
     else:
         verdict.expect(run.error is None, run.problem_with_error() or "")
     verdict.expect(taken == [0, 1, 2, 3, 4], f"the consumer got {taken}, not [0, 1, 2, 3, 4]")
@@ -111,19 +123,27 @@ def check_rendezvous(first: AsyncFunction, second: AsyncFunction) -> None:
 
         await asyncio.gather(
             asyncio.create_task(first(a_arrived, b_arrived, log), name="a"),
-            asyncio.create_task(late_second(), name="b"))
+            asyncio.create_task(late_second(), name="b"),
+        )
 
     run = attempt(meet)
     verdict = Verdict("a1 and b1 both came before a2 and b2: a rendezvous")
     if run.deadlocked:
-        verdict.expect(False, "deadlock: each task waits for the other's signal before giving "
-                       "its own. Signal your arrival first, then wait for the other")
+        verdict.expect(
+            False,
+            "deadlock: each task waits for the other's signal before giving "
+            "its own. Signal your arrival first, then wait for the other",
+        )
     else:
         verdict.expect(run.error is None, run.problem_with_error() or "")
-    if verdict.expect(sorted(log) == ["a1", "a2", "b1", "b2"],
-                      f"the log is {log}; expected each of a1, a2, b1, b2 once"):
+    if verdict.expect(
+        sorted(log) == ["a1", "a2", "b1", "b2"],
+        f"the log is {log}; expected each of a1, a2, b1, b2 once",
+    ):
         for late in ("a2", "b2"):
             for early in ("a1", "b1"):
-                verdict.expect(log.index(early) < log.index(late),
-                               f"{late} came before {early}: wait for the other task's signal")
+                verdict.expect(
+                    log.index(early) < log.index(late),
+                    f"{late} came before {early}: wait for the other task's signal",
+                )
     verdict.report()

@@ -39,16 +39,23 @@ def check_worker(worker: AsyncFunction) -> None:
     run = attempt(boss)
     verdict = Verdict("join() returned: every job, failed or not, was marked done")
     if run.deadlocked:
-        verdict.expect(False, "join() never returned: some job was taken with get() but never "
-                       "marked with task_done() (a job that fails must be marked too: "
-                       "call task_done() in a finally: block)")
+        verdict.expect(
+            False,
+            "join() never returned: some job was taken with get() but never "
+            "marked with task_done() (a job that fails must be marked too: "
+            "call task_done() in a finally: block)",
+        )
     else:
         verdict.expect(run.error is None, run.problem_with_error() or "")
     stats = jobs.statistics()
-    verdict.expect(stats.unfinished_tasks == 0,
-                   f"{stats.unfinished_tasks} job(s) are still unfinished at the end")
-    verdict.expect(sorted(done) == [0, 1, 2, 4],
-                   f"the jobs handled successfully should be [0, 1, 2, 4], not {sorted(done)}")
+    verdict.expect(
+        stats.unfinished_tasks == 0,
+        f"{stats.unfinished_tasks} job(s) are still unfinished at the end",
+    )
+    verdict.expect(
+        sorted(done) == [0, 1, 2, 4],
+        f"the jobs handled successfully should be [0, 1, 2, 4], not {sorted(done)}",
+    )
     verdict.report()
 
 
@@ -79,14 +86,20 @@ def check_downloads(download_all: AsyncFunction) -> None:
     run = attempt(main)
     verdict = Verdict("8 pages fetched, never more than 3 at once, in 0.3 s")
     verdict.expect(run.error is None, run.problem_with_error() or "")
-    verdict.expect(sorted(fetched) == sorted(urls),
-                   f"{len(fetched)} of the {len(urls)} pages were fetched")
-    verdict.expect(most <= 3, f"{most} fetches ran at the same time; the limit is 3 "
-                   "(share one Semaphore(3) between all downloads)")
+    verdict.expect(
+        sorted(fetched) == sorted(urls), f"{len(fetched)} of the {len(urls)} pages were fetched"
+    )
+    verdict.expect(
+        most <= 3,
+        f"{most} fetches ran at the same time; the limit is 3 "
+        "(share one Semaphore(3) between all downloads)",
+    )
     if run.error is None and most <= 3 and run.result is not None:
-        verdict.expect(run.result <= 0.3 + 1e-9,
-                       f"it took {run.result:.1f} s; with 3 at a time it takes 0.3 s "
-                       "(hold a permit only around one fetch, not around the whole loop)")
+        verdict.expect(
+            run.result <= 0.3 + 1e-9,
+            f"it took {run.result:.1f} s; with 3 at a time it takes 0.3 s "
+            "(hold a permit only around one fetch, not around the whole loop)",
+        )
     verdict.report()
 
 
@@ -99,24 +112,37 @@ def check_phases(stage: AsyncFunction) -> None:
     log: list[str] = []
 
     async def crew() -> None:
-        await asyncio.gather(*(asyncio.create_task(stage(n, barrier, log), name=f"stage {n}")
-                               for n in range(parties)))
+        await asyncio.gather(
+            *(
+                asyncio.create_task(stage(n, barrier, log), name=f"stage {n}")
+                for n in range(parties)
+            )
+        )
 
     run = attempt(crew)
-    verdict = Verdict("phase 2 started only after every stage finished phase 1, "
-                      "and exactly one report was written per phase")
+    verdict = Verdict(
+        "phase 2 started only after every stage finished phase 1, "
+        "and exactly one report was written per phase"
+    )
     verdict.expect(run.error is None, run.problem_with_error() or "")
     starts_2 = [i for i, line in enumerate(log) if line.startswith("start 2")]
     ends_1 = [i for i, line in enumerate(log) if line.startswith("end 1")]
-    verdict.expect(len(ends_1) == parties and len(starts_2) == parties,
-                   "every stage should log 'end 1 ...' and 'start 2 ...' (use work())")
+    verdict.expect(
+        len(ends_1) == parties and len(starts_2) == parties,
+        "every stage should log 'end 1 ...' and 'start 2 ...' (use work())",
+    )
     if ends_1 and starts_2:
-        verdict.expect(max(ends_1) < min(starts_2),
-                       f"'{log[min(starts_2)]}' came before '{log[max(ends_1)]}': wait at "
-                       "the barrier between the phases")
+        verdict.expect(
+            max(ends_1) < min(starts_2),
+            f"'{log[min(starts_2)]}' came before '{log[max(ends_1)]}': wait at "
+            "the barrier between the phases",
+        )
     reports = [line for line in log if line.startswith("report")]
-    verdict.expect(len(reports) == 2, f"expected 2 reports (one per phase), saw {len(reports)}: "
-                   "let the arrival index that wait() returns pick one stage")
+    verdict.expect(
+        len(reports) == 2,
+        f"expected 2 reports (one per phase), saw {len(reports)}: "
+        "let the arrival index that wait() returns pick one stage",
+    )
     verdict.report()
 
 
@@ -139,13 +165,17 @@ def check_kitchen(kitchen: AsyncFunction) -> None:
     run = attempt(evening)
     verdict = Verdict("every order was cooked exactly once and both cooks went home")
     if run.deadlocked:
-        verdict.expect(False, "a cook is still waiting for orders that will never come: "
-                       "close the queue with shutdown() once every order is in "
-                       "(or send one stop signal per cook)")
+        verdict.expect(
+            False,
+            "a cook is still waiting for orders that will never come: "
+            "close the queue with shutdown() once every order is in "
+            "(or send one stop signal per cook)",
+        )
     else:
         verdict.expect(run.error is None, run.problem_with_error() or "")
-    verdict.expect(sorted(cooked) == sorted(orders), f"cooked {cooked}, expected each of "
-                   f"{orders} once")
+    verdict.expect(
+        sorted(cooked) == sorted(orders), f"cooked {cooked}, expected each of {orders} once"
+    )
     leftover = [span.task for span in run.spans("waiting") if span.open]
     verdict.expect(not leftover, f"still waiting at the end: {', '.join(leftover)}")
     verdict.report()

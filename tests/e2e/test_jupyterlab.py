@@ -450,7 +450,8 @@ def test_an_exercise_check_runs_in_jupyterlab(request: pytest.FixtureRequest) ->
     source = read_source_cells(jupyter_server.root / EXERCISE_NOTEBOOK)
     setup, answer, check, solution = (
         _cell_index(source, jupyter_server.root / EXERCISE_NOTEBOOK, cell_id)
-        for cell_id in EXERCISE_CELLS)
+        for cell_id in EXERCISE_CELLS
+    )
     try:
         if not _open_notebook(page, jupyter_server, EXERCISE_NOTEBOOK):
             pytest.skip("JupyterLab does not expose its application object")
