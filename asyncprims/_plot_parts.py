@@ -110,9 +110,23 @@ def _polygons(verts: list[list[tuple[float, float]]], **style: Any) -> Any:
     return PolyCollection(array, **style)
 
 
+def _add_polygons(
+    ax: Axes,
+    handles: list[Any],
+    verts: list[list[tuple[float, float]]],
+    legend: dict[str, Any],
+    **style: Any,
+) -> None:
+    """Draw ``verts`` as one collection styled by ``style`` (its ``label``
+    included) and add its legend entry: a Patch styled by ``legend``."""
+    from matplotlib.patches import Patch
+
+    ax.add_collection(_polygons(verts, **style), autolim=False)
+    handles.append(Patch(label=style["label"], **legend))
+
+
 def draw_bands(ax: Axes, positions: Axis, lanes: int, handles: list[Any]) -> None:
     """A grey band behind every instant drawn as several steps."""
-    from matplotlib.patches import Patch
 
     if positions.mode == "time":
         return
@@ -130,19 +144,16 @@ def draw_bands(ax: Axes, positions: Axis, lanes: int, handles: list[Any]) -> Non
         return
     # Neighbouring instants may touch: alternate two shades and edge each band.
     shades = ["#E4E4E4" if n % 2 == 0 else "#EEEEEE" for n in range(len(bands))]
-    ax.add_collection(
-        _polygons(
-            bands,
-            facecolors=shades,
-            edgecolors="#BBBBBB",
-            linewidths=0.6,
-            zorder=0,
-            label="one instant, in causal steps",
-        ),
-        autolim=False,
-    )
-    handles.append(
-        Patch(facecolor="#E4E4E4", edgecolor="#BBBBBB", label="one instant, in causal steps")
+    _add_polygons(
+        ax,
+        handles,
+        bands,
+        {"facecolor": "#E4E4E4", "edgecolor": "#BBBBBB"},
+        facecolors=shades,
+        edgecolors="#BBBBBB",
+        linewidths=0.6,
+        zorder=0,
+        label="one instant, in causal steps",
     )
 
 
@@ -155,7 +166,6 @@ def draw_spans(
     crowded: bool,
 ) -> None:
     """Waiting bars by operation, holding bars (nested ones thinner), working bars."""
-    from matplotlib.patches import Patch
 
     spans = [s for s in timeline.spans() if s.task in rows]
     several = set() if crowded else _lanes_with_several_primitives(spans)
@@ -179,18 +189,17 @@ def draw_spans(
         (inner, INNER_HOLDING_COLOR, "holding another too"),
     ):
         if verts:
-            ax.add_collection(
-                _polygons(
-                    verts,
-                    facecolors=color,
-                    edgecolors="white",
-                    linewidths=0 if crowded else 0.5,
-                    zorder=2,
-                    label=label,
-                ),
-                autolim=False,
+            _add_polygons(
+                ax,
+                handles,
+                verts,
+                {"facecolor": color, "edgecolor": "white"},
+                facecolors=color,
+                edgecolors="white",
+                linewidths=0 if crowded else 0.5,
+                zorder=2,
+                label=label,
             )
-            handles.append(Patch(facecolor=color, edgecolor="white", label=label))
     # Waiting, one collection per operation.
     by_operation: dict[str, list[Span]] = {}
     for span in spans:
@@ -209,21 +218,18 @@ def draw_spans(
             verts.append(_rect(x0, x1, rows[span.task], _WAIT_HEIGHT))
             if span.task in several:
                 labels.append((x0, x1, rows[span.task], timeline.describe(span.primitive), "black"))
-        ax.add_collection(
-            _polygons(
-                verts,
-                facecolors=color,
-                edgecolors="none" if crowded else "white",
-                linewidths=0 if crowded else 0.5,
-                hatch=hatch,
-                alpha=0.8,
-                zorder=3,
-                label=label,
-            ),
-            autolim=False,
-        )
-        handles.append(
-            Patch(facecolor=color, edgecolor="white", hatch=hatch, alpha=0.8, label=label)
+        _add_polygons(
+            ax,
+            handles,
+            verts,
+            {"facecolor": color, "edgecolor": "white", "hatch": hatch, "alpha": 0.8},
+            facecolors=color,
+            edgecolors="none" if crowded else "white",
+            linewidths=0 if crowded else 0.5,
+            hatch=hatch,
+            alpha=0.8,
+            zorder=3,
+            label=label,
         )
     # Working on queue items.
     work = [s for s in spans if s.state == "working"]
@@ -234,19 +240,16 @@ def draw_spans(
             verts.append(_rect(x0, x1, rows[span.task], _WORK_HEIGHT))
             if span.item is not None and not crowded:
                 labels.append((x0, x1, rows[span.task] + 0.3, f"#{span.item}", WORKING_COLOR))
-        ax.add_collection(
-            _polygons(
-                verts,
-                facecolors=WORKING_COLOR,
-                edgecolors="none",
-                alpha=0.85,
-                zorder=3,
-                label="working on an item (get → task_done)",
-            ),
-            autolim=False,
-        )
-        handles.append(
-            Patch(facecolor=WORKING_COLOR, alpha=0.85, label="working on an item (get → task_done)")
+        _add_polygons(
+            ax,
+            handles,
+            verts,
+            {"facecolor": WORKING_COLOR, "alpha": 0.85},
+            facecolors=WORKING_COLOR,
+            edgecolors="none",
+            alpha=0.85,
+            zorder=3,
+            label="working on an item (get → task_done)",
         )
     if not crowded:
         _label_bars(ax, labels, positions.end)
