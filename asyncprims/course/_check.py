@@ -86,6 +86,13 @@ class Verdict:
             self.problems.append(problem)
         return bool(condition)
 
+    def expect_ended(self, run: Attempt, deadlock_hint: str) -> bool:
+        """Record ``deadlock_hint`` if ``run`` deadlocked, else the error it
+        raised, if any; return whether it ended cleanly."""
+        if run.deadlocked:
+            return self.expect(False, deadlock_hint)
+        return self.expect(run.error is None, run.problem_with_error() or "")
+
     def report(self) -> bool:
         """Print the verdict; return whether the answer passed."""
         if self.problems:

@@ -40,15 +40,12 @@ def check_philosophers(dine: AsyncFunction) -> None:
 
     run = attempt(table)
     verdict = Verdict(f"every philosopher ate {MEALS} times, no neighbours at once, no deadlock")
-    if run.deadlocked:
-        verdict.expect(
-            False,
-            "deadlock: every philosopher holds one fork and waits for the "
-            "other, a cycle. Break the cycle: take the forks in one global "
-            "order, or let at most four sit down at once",
-        )
-    else:
-        verdict.expect(run.error is None, run.problem_with_error() or "")
+    verdict.expect_ended(
+        run,
+        "deadlock: every philosopher holds one fork and waits for the "
+        "other, a cycle. Break the cycle: take the forks in one global "
+        "order, or let at most four sit down at once",
+    )
     for n, eaten in meals.items():
         verdict.expect(len(eaten) == MEALS, f"philosopher {n} ate {len(eaten)} times, not {MEALS}")
         neighbour = (n + 1) % PHILOSOPHERS
@@ -93,15 +90,12 @@ def check_producer(producer: AsyncFunction) -> None:
 
     run = attempt(shop)
     verdict = Verdict("all 5 items went through the 2-slot buffer, in order, no deadlock")
-    if run.deadlocked:
-        verdict.expect(
-            False,
-            "deadlock: the producer waits for a free slot while it holds the "
-            "buffer's lock, and the consumer needs that lock to free a slot. "
-            "Take the slot (empty) first, then the lock",
-        )
-    else:
-        verdict.expect(run.error is None, run.problem_with_error() or "")
+    verdict.expect_ended(
+        run,
+        "deadlock: the producer waits for a free slot while it holds the "
+        "buffer's lock, and the consumer needs that lock to free a slot. "
+        "Take the slot (empty) first, then the lock",
+    )
     verdict.expect(taken == [0, 1, 2, 3, 4], f"the consumer got {taken}, not [0, 1, 2, 3, 4]")
     verdict.expect(largest <= size, f"the buffer held {largest} items; it has {size} slots")
     verdict.report()
@@ -128,14 +122,11 @@ def check_rendezvous(first: AsyncFunction, second: AsyncFunction) -> None:
 
     run = attempt(meet)
     verdict = Verdict("a1 and b1 both came before a2 and b2: a rendezvous")
-    if run.deadlocked:
-        verdict.expect(
-            False,
-            "deadlock: each task waits for the other's signal before giving "
-            "its own. Signal your arrival first, then wait for the other",
-        )
-    else:
-        verdict.expect(run.error is None, run.problem_with_error() or "")
+    verdict.expect_ended(
+        run,
+        "deadlock: each task waits for the other's signal before giving "
+        "its own. Signal your arrival first, then wait for the other",
+    )
     if verdict.expect(
         sorted(log) == ["a1", "a2", "b1", "b2"],
         f"the log is {log}; expected each of a1, a2, b1, b2 once",

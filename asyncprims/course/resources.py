@@ -38,15 +38,12 @@ def check_worker(worker: AsyncFunction) -> None:
 
     run = attempt(boss)
     verdict = Verdict("join() returned: every job, failed or not, was marked done")
-    if run.deadlocked:
-        verdict.expect(
-            False,
-            "join() never returned: some job was taken with get() but never "
-            "marked with task_done() (a job that fails must be marked too: "
-            "call task_done() in a finally: block)",
-        )
-    else:
-        verdict.expect(run.error is None, run.problem_with_error() or "")
+    verdict.expect_ended(
+        run,
+        "join() never returned: some job was taken with get() but never "
+        "marked with task_done() (a job that fails must be marked too: "
+        "call task_done() in a finally: block)",
+    )
     stats = jobs.statistics()
     verdict.expect(
         stats.unfinished_tasks == 0,
@@ -164,15 +161,12 @@ def check_kitchen(kitchen: AsyncFunction) -> None:
 
     run = attempt(evening)
     verdict = Verdict("every order was cooked exactly once and both cooks went home")
-    if run.deadlocked:
-        verdict.expect(
-            False,
-            "a cook is still waiting for orders that will never come: "
-            "close the queue with shutdown() once every order is in "
-            "(or send one stop signal per cook)",
-        )
-    else:
-        verdict.expect(run.error is None, run.problem_with_error() or "")
+    verdict.expect_ended(
+        run,
+        "a cook is still waiting for orders that will never come: "
+        "close the queue with shutdown() once every order is in "
+        "(or send one stop signal per cook)",
+    )
     verdict.expect(
         sorted(cooked) == sorted(orders), f"cooked {cooked}, expected each of {orders} once"
     )
