@@ -274,10 +274,16 @@ def _ruler(positions: Axis, grid: _Grid) -> tuple[str, list[tuple[int, float]]]:
     # Labels are up to ~6 characters: keep ticks 8 columns apart, instants first.
     gap = 8 / columns if columns > 1 else 0.0
     # Round times share the columns that clock time gets, one label per ~10;
-    # instants are labelled as long as their labels fit.
-    time_columns = columns * positions.duration / positions.end if positions.end > 0 else 0
+    # instants are labelled as long as their labels fit.  When there are too
+    # many instants to label (a busy real-time trace, where instants fill most
+    # of the width), round times are the only labels: they spread over it all.
+    max_instants = columns // 8
+    if len(positions.expanded_instants()) > max_instants:
+        time_columns = float(columns)
+    else:
+        time_columns = columns * positions.duration / positions.end if positions.end > 0 else 0
     max_ticks = max(2, int(time_columns // 10) + 1)
-    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap, max_instants=columns // 8):
+    for x, seconds in positions.ticks(max_ticks=max_ticks, min_gap=gap, max_instants=max_instants):
         c = grid.column(x)
         if all(c != other for other, _ in ticks):
             ticks.append((c, seconds))

@@ -142,3 +142,28 @@ def test_nice_ticks_and_labels() -> None:
     assert format_seconds(0.1, 0.02) == "0.1"
     assert format_seconds(0.025, 0.025) == "0.025"
     assert format_seconds(120.0, 20.0) == "120"
+
+
+def test_text_ruler_keeps_round_times_when_instants_fill_the_width() -> None:
+    """A busy trace: 40 hand-offs, each an instant spread over steps, so the
+    instants take most of the width and are too many to label.  The ruler still
+    reads clock time across the whole width (it used to label only 0)."""
+    rows: list[tuple[Any, ...]] = [(0.0, "t0", "acquire")]
+    holder = "t0"
+    for n in range(1, 41):
+        nxt = f"t{n % 2}" if holder != f"t{n % 2}" else f"t{(n + 1) % 2}"
+        rows += [(n * 0.01 - 0.005, nxt, "wait")]
+        rows += [
+            (n * 0.01, holder, "release", holder),
+            (n * 0.01, holder, "wake", nxt),
+            (n * 0.01, nxt, "resume", holder),
+            (n * 0.01, nxt, "acquire"),
+        ]
+        holder = nxt
+    text = Timeline.from_events(events(*rows)).render_text(width=72, details=False)
+    axis_line, ruler = text.splitlines()[:2]
+    assert axis_line.startswith("time (s)")
+    labels = axis_line.split()[2:]
+    assert len(labels) >= 4, axis_line
+    assert [float(label) for label in labels] == sorted(float(label) for label in labels)
+    assert ruler.count("+") >= 4 and ":" in ruler
