@@ -60,7 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._trace_cli import main as trace_main
 
         return trace_main(argv[1:])
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "demo" and args.width < 1:
+        parser.error("--width must be a positive integer")
     if args.command == "list":
         for name in sorted(DEMOS):
             print(f"{name:10} {DEMOS[name].title}")

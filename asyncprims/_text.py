@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from ._axis import format_seconds
-from .timeline import WAIT_OPERATIONS
+from .timeline import WAIT_OPERATIONS, _check_positive_int
 
 if TYPE_CHECKING:
     from ._axis import Axis
@@ -138,6 +138,9 @@ def render_chart(
     the items each task got and any deadlock are listed below.  Lines are at most
     ``max(width, 40)`` characters and carry no trailing spaces.
     """
+    _check_positive_int("width", width)
+    if max_lanes is not None:
+        _check_positive_int("max_lanes", max_lanes)
     events = timeline.events
     if not events:
         return "(no events recorded)"

@@ -128,6 +128,14 @@ class _EventList:
         return list(self._events)
 
 
+def _check_positive_int(name: str, value: object) -> None:
+    """TypeError unless ``value`` is an int (not a bool); ValueError unless it is >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {value}")
+
+
 class Timeline:
     """What a ``trace()`` saw, with derived views (spans, counts, text, chart, export)."""
 
@@ -211,7 +219,12 @@ class Timeline:
         return list(dict.fromkeys(e.task for e in self._events))
 
     def visible_lanes(self, max_lanes: int | None) -> tuple[list[str], int]:
-        """The first ``max_lanes`` lanes (all when None) and how many were left out."""
+        """The first ``max_lanes`` lanes (all when None) and how many were left out.
+
+        ``max_lanes`` must be None or a positive int: TypeError or ValueError otherwise.
+        """
+        if max_lanes is not None:
+            _check_positive_int("max_lanes", max_lanes)
         lanes = self.tasks
         if max_lanes is None or len(lanes) <= max_lanes:
             return lanes, 0
@@ -380,7 +393,10 @@ class Timeline:
         """The chart as monospace text (deterministic; see ``asyncprims._text``).
 
         ``axis`` as in :meth:`axis`; ``details`` adds who woke whom, which task
-        got which item and any deadlock below the lanes.
+        got which item and any deadlock below the lanes.  ``width`` (lines are
+        at most ``max(width, 40)`` characters) and ``max_lanes`` (the first
+        lanes shown, all when None) must be positive ints: TypeError or
+        ValueError otherwise.
         """
         from ._text import render_chart
 

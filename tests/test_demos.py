@@ -164,3 +164,10 @@ def test_cli_rejects_an_unknown_demo() -> None:
     done = _cli("demo", "spinlock")
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
+
+
+def test_cli_rejects_a_width_below_one() -> None:
+    done = _cli("demo", "lock", "--width", "0")
+    assert done.returncode == 2
+    assert "--width must be a positive integer" in done.stderr
+    assert "Traceback" not in done.stderr

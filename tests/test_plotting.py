@@ -215,6 +215,13 @@ def test_max_lanes_truncates_with_a_note() -> None:
     assert wake_arrows(ax) == []  # every waker is the hidden callback lane
 
 
+def test_bad_lane_limit_is_an_error() -> None:
+    with pytest.raises(ValueError, match="max_lanes must be at least 1, not 0"):
+        story().plot(max_lanes=0)
+    with pytest.raises(TypeError, match="max_lanes must be an int, not str"):
+        story().plot(max_lanes="4")
+
+
 def test_many_lanes_draw_with_sparse_labels() -> None:
     timeline = big(500, 10)
     assert len(timeline.tasks) == 501 and len(timeline.spans()) == 500 * 20

@@ -310,6 +310,28 @@ def test_render_text_empty_and_lane_limit_and_dropped() -> None:
     assert "note: 7 earlier events were dropped (max_events)" in text
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"width": 0}, ValueError, "width must be at least 1, not 0"),
+        ({"width": -5}, ValueError, "width must be at least 1, not -5"),
+        ({"width": "72"}, TypeError, "width must be an int, not str"),
+        ({"width": 72.0}, TypeError, "width must be an int, not float"),
+        ({"max_lanes": 0}, ValueError, "max_lanes must be at least 1, not 0"),
+        ({"max_lanes": True}, TypeError, "max_lanes must be an int, not bool"),
+    ],
+)
+def test_render_text_rejects_bad_sizes(kwargs: dict[str, Any], error: type, message: str) -> None:
+    """A bad width or lane limit is an error, also on an empty timeline (it used
+    to be clamped silently, or to fail deep inside with "'int' object is not
+    iterable" for max_lanes=0)."""
+    for timeline in (lock_story().timeline(), Timeline.from_events([])):
+        with pytest.raises(error, match=message):
+            timeline.render_text(**kwargs)
+    with pytest.raises(ValueError, match="max_lanes must be at least 1"):
+        lock_story().timeline().visible_lanes(-1)
+
+
 def test_render_text_is_deterministic() -> None:
     assert lock_story().timeline().render_text() == lock_story().timeline().render_text()
 
