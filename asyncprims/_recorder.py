@@ -111,6 +111,52 @@ else:
 _Timeout: Any = getattr(asyncio, "Timeout", None)  # asyncio.timeout()'s, from 3.11
 
 
+def _expired_timeout_in(coro: Any, running: bool) -> bool:
+    """Does an expired ``asyncio.timeout()`` sit in ``coro`` or a coroutine it
+    awaits?  Each coroutine's referents (its frame's locals and value stack,
+    where ``async with`` keeps the bound ``__aexit__``) are searched.  In the
+    running task the chain is the coroutines running now (``running``); in a
+    suspended one it is followed through ``cr_await``."""
+    for _ in range(256):  # a bound, in case of a cycle
+        if coro is None:
+            return False
+        following = None
+        for held in gc.get_referents(coro):
+            scope = held if isinstance(held, _Timeout) else getattr(held, "__self__", None)
+            if isinstance(scope, _Timeout) and scope.expired():
+                return True
+            if (
+                running
+                and following is None
+                and held is not coro
+                and (getattr(held, "cr_running", False) or getattr(held, "gi_running", False))
+            ):
+                following = held  # the coroutine it awaits, running too
+        if not running:
+            following = getattr(coro, "cr_await", None)
+            if not hasattr(following, "cr_frame"):  # a future, or nothing: the end
+                return False
+        coro = following
+    return False
+
+
+def _awaiting_tasks(task: Any) -> Iterator[Any]:
+    """The tasks that await ``task`` (their wake-up is among its done callbacks),
+    then the tasks that await those, breadth first, at most 16 in all."""
+    seen = {task}
+    level = [task]
+    while level and len(seen) <= 16:
+        following = []
+        for awaited in level:
+            for callback, *_ in getattr(awaited, "_callbacks", None) or ():
+                other = getattr(callback, "__self__", None)
+                if isinstance(other, asyncio.Task) and other not in seen:
+                    seen.add(other)
+                    following.append(other)
+                    yield other
+        level = following
+
+
 def _ended_by_timeout() -> bool:
     """Is the wait being interrupted now (in the waiting task, from the
     primitive's ``except`` block) ended by a timeout rather than a plain
@@ -120,32 +166,25 @@ def _ended_by_timeout() -> bool:
     3.12) sits on the value stack of one of the running task's coroutines, as
     the bound ``__aexit__`` of its ``async with`` (or in a local): the chain of
     running coroutines is followed from the task's own, and each one's
-    referents (its frame's locals and stack) searched for a Timeout that has
-    expired.  On 3.10 and 3.11 ``wait_for`` runs the wait in an inner task: its
-    caller waits in ``wait_for``, whose ``waiter`` is done (not cancelled) once
-    the timeout fired, or whose ``timeout`` was 0 or less.  This costs a walk
-    of the task's coroutines, and only when a wait is interrupted.
+    referents searched for a Timeout that has expired.  When the waiting task
+    is itself awaited by another (``wait_for(task, t)`` from 3.12, or
+    ``async with timeout(t): await task``), the timeout that cancelled the
+    awaiting task reached this one through that await: the awaiting tasks are
+    searched too.  On 3.10 and 3.11 ``wait_for`` runs the wait in an inner
+    task: its caller waits in ``wait_for``, whose ``waiter`` is done (not
+    cancelled) once the timeout fired, or whose ``timeout`` was 0 or less.
+    This costs a walk of the task's coroutines, and only when a wait is
+    interrupted.
     """
     task = running_task()
     if task is None:
         return False
     if _Timeout is not None:
-        coro = task.get_coro()
-        for _ in range(256):  # a bound, in case of a cycle
-            if coro is None:
-                break
-            following = None
-            for held in gc.get_referents(coro):
-                scope = held if isinstance(held, _Timeout) else getattr(held, "__self__", None)
-                if isinstance(scope, _Timeout) and scope.expired():
-                    return True
-                if (
-                    following is None
-                    and held is not coro
-                    and (getattr(held, "cr_running", False) or getattr(held, "gi_running", False))
-                ):
-                    following = held  # the coroutine it awaits, running too
-            coro = following
+        if _expired_timeout_in(task.get_coro(), running=True):
+            return True
+        for awaiting in _awaiting_tasks(task):
+            if _expired_timeout_in(awaiting.get_coro(), running=False):
+                return True
     if WAIT_FOR_USES_INNER_TASK:
         caller = _wait_for_caller(task)
         if caller is not task:

@@ -5,6 +5,7 @@ guarantee that tracing never changes the schedule."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sys
 import threading
@@ -486,6 +487,35 @@ def test_timeout_that_fires_after_the_wake_up_is_a_timeout() -> None:
         [e for e in events if e.action in tracing.WAIT_ENDINGS], "task", "action", "detail"
     )
     assert endings == [("w", "timeout", "after wake-up")]
+
+
+@pytest.mark.parametrize("how", ["wait_for", "timeout", "cancel"])
+def test_timeout_that_reaches_a_waiting_task_through_an_await_is_a_timeout(how: str) -> None:
+    """The wait runs in its own task, which another task awaits under a timeout
+    (``wait_for(task, t)``, ``async with timeout(t): await task``): the timeout
+    cancels the awaiting task, which cancels the awaited one.  That wait ended
+    by a timeout (on 3.12+ and for asyncio.timeout on 3.11 the trace said
+    ``cancel``: only the waiting task's own coroutines were searched)."""
+    if how == "timeout" and sys.version_info < (3, 11):
+        pytest.skip("asyncio.timeout is new in 3.11")
+
+    async def main() -> None:
+        inbox = asyncprims.Queue()
+        get = spawn("get", inbox.get())
+        if how == "wait_for":
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(get, 0.01)
+        elif how == "timeout":
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.01):  # type: ignore[attr-defined]
+                    await get
+        else:
+            await asyncio.sleep(0.01)
+            get.cancel()
+            await asyncio.gather(get, return_exceptions=True)
+
+    endings = [(e.task, e.action) for e in traced(main) if e.action in tracing.WAIT_ENDINGS]
+    assert endings == [("get", "cancel" if how == "cancel" else "timeout")]
 
 
 def test_cancel_from_inside_an_unexpired_timeout_is_a_cancel() -> None:
