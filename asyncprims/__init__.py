@@ -7,9 +7,7 @@ run in ``asyncprims.trace()`` to record every wait, hand-off, notify, put and ge
 
 from typing import TYPE_CHECKING, Any
 
-from ._deadlock import BlockedTask
 from .barrier import Barrier, BarrierStatistics, BrokenBarrierError
-from .clock import DeadlockError, run
 from .locks import (
     BoundedSemaphore,
     Condition,
@@ -30,18 +28,28 @@ from .queues import (
     QueueShutDown,
     QueueStatistics,
 )
-from .timeline import Span, Timeline
 from .tracing import TraceEvent, trace
 
 if TYPE_CHECKING:
     from ._cycles import CycleDetection, detect_cycles
+    from ._deadlock import BlockedTask
     from ._live import BlockedSnapshot, blocked, format_blocked
     from ._waiters import time_waits
     from ._watchdog import SignalReport, Watchdog, report_on_signal, watchdog
+    from .clock import DeadlockError, run
     from .patching import Patch, is_patched, patch, unpatch
+    from .timeline import Span, Timeline
 
-#: The engineers' tools, imported on first use (``import asyncprims`` stays cheap).
+#: Imported on first use, so that ``import asyncprims`` costs little more than
+#: ``import asyncio``: run() and its deadlock report, the timeline (spans, the
+#: causal axis), and the engineers' tools.  ``asyncprims.clock`` and the other
+#: submodules are attributes on first use too, as after ``import asyncprims.clock``.
 _LAZY = {
+    "BlockedTask": "_deadlock",
+    "DeadlockError": "clock",
+    "run": "clock",
+    "Span": "timeline",
+    "Timeline": "timeline",
     "BlockedSnapshot": "_live",
     "blocked": "_live",
     "format_blocked": "_live",
@@ -59,15 +67,26 @@ _LAZY = {
 }
 
 
+_SUBMODULES = frozenset(
+    {"clock", "timeline", "plotting", "patching", "demos", "problems", "course", "statistics"}
+)
+
+
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'asyncprims' has no attribute {name!r}")
     from importlib import import_module
 
+    module = _LAZY.get(name)
+    if module is None:
+        if name in _SUBMODULES:  # importing it binds it here, as the import system does
+            return import_module(f".{name}", __name__)
+        raise AttributeError(f"module 'asyncprims' has no attribute {name!r}")
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
