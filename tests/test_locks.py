@@ -588,6 +588,32 @@ def test_import_does_not_pull_in_matplotlib() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_import_leaves_run_and_the_timeline_for_first_use() -> None:
+    """run(), the deadlock report and the timeline load on first use; every
+    public name and submodule is still an attribute of the package."""
+    code = (
+        "import sys, asyncprims\n"
+        "lazy = ('asyncprims.clock', 'asyncprims.timeline', 'asyncprims._deadlock',"
+        " 'asyncprims._spans', 'asyncprims._axis')\n"
+        "print(sorted(m for m in lazy if m in sys.modules))\n"
+        "missing = [n for n in asyncprims.__all__ if not hasattr(asyncprims, n)]\n"
+        "print(missing, set(asyncprims.__all__) <= set(dir(asyncprims)))\n"
+        "print(asyncprims.timeline.Timeline is asyncprims.Timeline,"
+        " asyncprims.clock.run is asyncprims.run)\n"
+        "from asyncprims import DeadlockError, Span\n"
+        "print(DeadlockError.__module__, Span.__module__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        "[]",
+        "[] True",
+        "True True",
+        "asyncprims._deadlock asyncprims._spans",
+    ]
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        asyncprims.nope  # noqa: B018
+
+
 # -- cancellation cost -----------------------------------------------------------------
 
 
